@@ -1,0 +1,1 @@
+"""Shared logic for the KGST operations scripts and tests."""
