@@ -134,8 +134,6 @@ contract KGSTToken is
     /// @notice KGST held by the token contract cannot exist (it rejects them), so it is never "rescued".
     error CannotRescueKGST();
 
-    event Minted(address indexed minter, address indexed to, uint256 amount);
-    event Burned(address indexed burner, address indexed from, uint256 amount);
     event Frozen(address indexed account, bytes32 indexed caseRef, address indexed by);
     event Unfrozen(address indexed account, bytes32 indexed caseRef, address indexed by);
     event Wiped(address indexed account, uint256 amount, bytes32 indexed caseRef, address indexed by);
@@ -271,10 +269,11 @@ contract KGSTToken is
     // ----------------------------------------------------------------------------------------------------
 
     /// @notice Mints `amount` to `to`. The controller has already applied approvals, limits and reserves.
+    /// @dev Mint and burn emit only the ERC-20 Transfer from/to address(0): with a single minter, a separate
+    /// Mint/Burn event would repeat it, and the controller's events carry the deposit and payout references.
     function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         _update(address(0), to, amount);
-        emit Minted(msg.sender, to, amount);
     }
 
     /// @notice Burns `amount` from `from`: the caller's own balance, or a holder's within the allowance the
@@ -283,7 +282,6 @@ contract KGSTToken is
     function burn(address from, uint256 amount) external onlyRole(MINTER_ROLE) {
         if (from != msg.sender) _spendAllowance(from, msg.sender, amount);
         _update(from, address(0), amount);
-        emit Burned(msg.sender, from, amount);
     }
 
     // ----------------------------------------------------------------------------------------------------
