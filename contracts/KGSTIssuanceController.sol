@@ -11,12 +11,13 @@ import {IKGSTIssuanceController} from "./interfaces/IKGSTIssuanceController.sol"
 
 /// @title KGST issuance controller
 /// @notice The token's only minter. KGST is minted only through a maker-checker request tied to a bank
-/// deposit reference that can be used once, ever; after enough distinct approvers (by amount tier, never the
-/// requester, no bypass for any role) re-state recipient and amount; within a per-transaction cap, the
-/// requester's allowance, and rolling per-minter and global windows; and only while the latest auditor
-/// attestation is fresh and covers the new supply. Holders redeem (burn) through it with a payout reference.
+/// deposit reference that can be used once, ever (it is the request's id); after enough distinct approvers
+/// (by amount tier; never the requester; no bypass for any role) re-state recipient and amount; within a
+/// per-transaction cap, the requester's allowance, and rolling per-minter and global windows; and only while
+/// the latest auditor attestation is fresh and covers the new supply. Holders redeem (burn) through it with
+/// a payout reference, also single-use, so a redemption retried after a crash can never burn twice.
 /// @dev Amounts are KGST base units (18 decimals) at the interface and must be whole tiyin (10^16 units);
-/// inside they are stored in tiyin (uint56: up to 7.2e14 som), so each limit set fits one storage slot.
+/// inside they are stored in tiyin (uint56: up to 7.2e14 som), so each set of limits fits one storage slot.
 /// Powers are asymmetric: anything that raises risk (higher limits, more minters or approvers, fewer
 /// approvals, longer attestation age or request life, resuming minting) needs the admin, which governance
 /// puts behind the timelock; the guardian may only make things stricter, instantly. Not upgradeable: a
@@ -51,6 +52,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         Batch
     }
 
+    /// @dev A request's id is its deposit reference (single) or the Merkle root of its entries (batch).
     struct Request {
         // slot 0
         address recipient; // single: the recipient; batch: address(0)
@@ -63,15 +65,14 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         uint8 approvals;
         RequestKind kind;
         uint32 entryCount; // batch only
-        // slot 2
-        bytes32 ref; // single: the deposit reference; batch: the Merkle root of the entries
-        // slot 3 (batch only)
+    }
+
+    struct BatchProgress {
         uint56 executedTiyin;
         uint32 executedCount;
     }
 
-    /// @dev Window accounting shared by minters and the global limit: usage in the current fixed window and
-    /// in the one before it; both count against the limit (see `_useWindow`).
+    /// @dev Window accounting (see `_useWindow`): usage in the current fixed window and in the one before it.
     struct MinterState {
         uint32 windowId;
         uint56 previousWindowTiyin;
@@ -146,8 +147,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         RequestStatus status;
         address requester;
         address recipient;
-        uint256 amount;
-        bytes32 ref;
+        uint256 amount; // single: the amount; batch: the total
         uint256 expiresAt;
         uint256 approvals; // valid approvals (given in the current approver epoch)
         uint256 approvalsRequired; // under the current tiers
@@ -159,11 +159,11 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     Config private _config;
     GlobalState private _global;
     mapping(address minter => MinterState) private _minters;
-    mapping(uint256 requestId => Request) private _requests;
-    mapping(uint256 requestId => mapping(address approver => uint32 epochPlusOne)) private _approvedInEpoch;
-    mapping(bytes32 depositRef => uint256 requestId) private _depositRefRequest;
-    uint256 public requestCount;
-    uint256 public redemptionCount;
+    mapping(bytes32 requestId => Request) private _requests;
+    mapping(bytes32 requestId => mapping(address approver => uint32 epochPlusOne)) private _approvedInEpoch;
+    mapping(bytes32 merkleRoot => BatchProgress) private _batchProgress;
+    mapping(bytes32 depositRef => bool) private _mintedInBatch;
+    mapping(bytes32 payoutRef => bool) public payoutRefUsed;
 
     // ----------------------------------------------------------------------------------------------------
     // Errors
@@ -177,19 +177,22 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     error AmountTooLarge(uint256 amount);
     error MissingDepositReference();
     error MissingPayoutReference();
-    /// @notice This deposit reference was already used by request `requestId` (or by the predecessor).
-    error DepositRefAlreadyUsed(bytes32 depositRef, uint256 requestId);
+    /// @notice This deposit reference was already used (by a request, a batch entry, or the predecessor).
+    error DepositRefAlreadyUsed(bytes32 depositRef);
+    /// @notice This payout reference was already used by an earlier redemption.
+    error PayoutRefAlreadyUsed(bytes32 payoutRef);
     error MintingIsHalted();
-    error UnknownRequest(uint256 requestId);
-    error WrongRequestKind(uint256 requestId);
-    error RequestNotPending(uint256 requestId, RequestStatus status);
-    error RequestExpired(uint256 requestId, uint256 expiredAt);
-    /// @notice The approver re-stated a recipient/amount (or root/total) that differs from the request.
-    error ApprovalMismatch(uint256 requestId);
-    error RequesterCannotApprove(uint256 requestId);
-    error AlreadyApproved(uint256 requestId, address approver);
-    error NotEnoughApprovals(uint256 requestId, uint256 approvals, uint256 required);
+    error UnknownRequest(bytes32 requestId);
+    error WrongRequestKind(bytes32 requestId);
+    error RequestNotPending(bytes32 requestId, RequestStatus status);
+    error RequestExpired(bytes32 requestId, uint256 expiredAt);
+    /// @notice The approver re-stated a recipient/amount (or entry count/total) that differs from the request.
+    error ApprovalMismatch(bytes32 requestId);
+    error RequesterCannotApprove(bytes32 requestId);
+    error AlreadyApproved(bytes32 requestId, address approver);
+    error NotEnoughApprovals(bytes32 requestId, uint256 approvals, uint256 required);
     error NotRequesterOrGuardian(address caller);
+    error NotAMinter(address account);
     error ExceedsPerTransactionCap(uint256 amount, uint256 cap);
     error ExceedsMinterAllowance(address minter, uint256 amount, uint256 allowance);
     error ExceedsMinterWindow(address minter, uint256 amount, uint256 available);
@@ -202,7 +205,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     error BatchTooLarge(uint256 entries, uint256 entryCount, uint256 alreadyExecuted);
     /// @notice The batch's entries would mint more than the approved total, or end short of it.
     error BatchTotalMismatch(uint256 executedAmount, uint256 total);
-    error InvalidBatchProof(uint256 requestId);
+    error InvalidBatchProof(bytes32 merkleRoot);
     error InvalidTiers();
     error InvalidConfig();
 
@@ -210,36 +213,22 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     // Events
     // ----------------------------------------------------------------------------------------------------
 
+    /// @dev `depositRef` is the request's id.
     event MintRequested(
-        uint256 indexed requestId,
-        address indexed requester,
-        address indexed recipient,
-        uint256 amount,
-        bytes32 depositRef,
-        uint256 expiresAt
+        bytes32 indexed depositRef, address indexed requester, address indexed recipient, uint256 amount, uint256 expiresAt
     );
+    /// @dev `merkleRoot` is the batch request's id.
     event BatchMintRequested(
-        uint256 indexed requestId,
-        address indexed requester,
-        bytes32 indexed merkleRoot,
-        uint256 entryCount,
-        uint256 total,
-        uint256 expiresAt
+        bytes32 indexed merkleRoot, address indexed requester, uint256 entryCount, uint256 total, uint256 expiresAt
     );
-    event MintApproved(uint256 indexed requestId, address indexed approver, uint256 approvals);
-    event MintExecuted(
-        uint256 indexed requestId, address indexed recipient, bytes32 indexed depositRef, uint256 amount, address executor
-    );
-    event BatchEntryMinted(
-        uint256 indexed requestId, address indexed recipient, bytes32 indexed depositRef, uint256 amount
-    );
+    event MintApproved(bytes32 indexed requestId, address indexed approver, uint256 approvals);
+    event MintExecuted(bytes32 indexed depositRef, address indexed recipient, uint256 amount);
+    event BatchEntryMinted(bytes32 indexed merkleRoot, address indexed recipient, bytes32 indexed depositRef, uint256 amount);
     event BatchChunkExecuted(
-        uint256 indexed requestId, uint256 entries, uint256 amount, uint256 executedCount, uint256 executedAmount
+        bytes32 indexed merkleRoot, uint256 entries, uint256 amount, uint256 executedCount, uint256 executedAmount
     );
-    event MintRequestCancelled(uint256 indexed requestId, address indexed by);
-    event Redeemed(
-        uint256 indexed redemptionId, address indexed holder, bytes32 indexed payoutRef, uint256 amount, address by
-    );
+    event MintRequestCancelled(bytes32 indexed requestId, address indexed by);
+    event Redeemed(bytes32 indexed payoutRef, address indexed holder, uint256 amount, address indexed by);
     event MintingHalted(address indexed by);
     event MintingResumed(address indexed by);
     event ApprovalsVoided(uint256 newApproverEpoch, address indexed removedApprover);
@@ -278,11 +267,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         _global.perTxCapTiyin = _toTiyin(p.perTxCap);
         _global.windowLimitTiyin = _toTiyin(p.globalWindowLimit);
         for (uint256 i = 0; i < p.minters.length; ++i) {
-            MinterInit memory m = p.minters[i];
-            if (m.minter == address(0)) revert ZeroAddress();
-            _grantRole(MINTER_ROLE, m.minter);
-            _minters[m.minter].allowanceTiyin = _toTiyin(m.allowance);
-            _minters[m.minter].windowLimitTiyin = _toTiyin(m.windowLimit);
+            _addMinter(p.minters[i].minter, p.minters[i].allowance, p.minters[i].windowLimit);
         }
         for (uint256 i = 0; i < p.approvers.length; ++i) {
             if (p.approvers[i] == address(0)) revert ZeroAddress();
@@ -294,103 +279,87 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     // Maker: open requests
     // ----------------------------------------------------------------------------------------------------
 
-    /// @notice Opens a request to mint `amount` to `recipient` against the bank deposit `depositRef`, which is
-    /// used up now, even if the request is later cancelled or expires.
-    function requestMint(address recipient, uint256 amount, bytes32 depositRef)
-        external
-        onlyRole(MINTER_ROLE)
-        returns (uint256 requestId)
-    {
+    /// @notice Opens a request to mint `amount` to `recipient` against the bank deposit `depositRef`. The
+    /// reference is the request's id and is used up now, even if the request is later cancelled or expires.
+    function requestMint(address recipient, uint256 amount, bytes32 depositRef) external onlyRole(MINTER_ROLE) {
         _checkRecipient(recipient);
         uint56 amountTiyin = _toTiyin(amount);
         if (amountTiyin == 0) revert ZeroAmount();
         _checkPerTxCap(amountTiyin);
-        requestId = _openRequest(RequestKind.Single, recipient, amountTiyin, depositRef, 0);
-        _useDepositRef(depositRef, requestId);
-        emit MintRequested(requestId, msg.sender, recipient, amount, depositRef, _requests[requestId].expiresAt);
+        _checkDepositRefUnused(depositRef);
+        uint32 expiresAt = _openRequest(depositRef, RequestKind.Single, recipient, amountTiyin, 0);
+        emit MintRequested(depositRef, msg.sender, recipient, amount, expiresAt);
     }
 
-    /// @notice Opens one request for many (recipient, amount, depositRef) entries committed by a Merkle root
-    /// (OpenZeppelin StandardMerkleTree leaves of abi.encode(address, uint256, bytes32)). Approvers approve the
-    /// root and total once; the entries then execute in chunks, each deposit reference used up as it mints.
-    function requestBatchMint(bytes32 merkleRoot, uint256 entryCount, uint256 total)
-        external
-        onlyRole(MINTER_ROLE)
-        returns (uint256 requestId)
-    {
-        if (merkleRoot == bytes32(0)) revert InvalidBatchProof(0);
-        if (entryCount == 0 || entryCount > type(uint32).max) revert EmptyBatch();
+    /// @notice Opens one request for many (recipient, amount, depositRef) entries, committed by the Merkle root
+    /// of OpenZeppelin StandardMerkleTree leaves of abi.encode(address, uint256, bytes32). Approvers approve
+    /// the root, count and total once; entries then execute in chunks, each deposit reference used up as it
+    /// mints.
+    function requestBatchMint(bytes32 merkleRoot, uint256 entryCount, uint256 total) external onlyRole(MINTER_ROLE) {
+        if (entryCount == 0) revert EmptyBatch();
+        if (entryCount > type(uint32).max) revert InvalidConfig();
         uint56 totalTiyin = _toTiyin(total);
         if (totalTiyin == 0) revert ZeroAmount();
-        requestId = _openRequest(RequestKind.Batch, address(0), totalTiyin, merkleRoot, uint32(entryCount));
-        emit BatchMintRequested(requestId, msg.sender, merkleRoot, entryCount, total, _requests[requestId].expiresAt);
+        if (merkleRoot == bytes32(0) || _requests[merkleRoot].status != RequestStatus.None) {
+            revert InvalidBatchProof(merkleRoot);
+        }
+        uint32 expiresAt = _openRequest(merkleRoot, RequestKind.Batch, address(0), totalTiyin, uint32(entryCount));
+        emit BatchMintRequested(merkleRoot, msg.sender, entryCount, total, expiresAt);
     }
 
     // ----------------------------------------------------------------------------------------------------
     // Checkers: approve by re-stating what is being minted
     // ----------------------------------------------------------------------------------------------------
 
-    function approveMint(uint256 requestId, address recipient, uint256 amount) external onlyRole(APPROVER_ROLE) {
-        Request storage r = _pendingRequest(requestId, RequestKind.Single);
-        if (r.recipient != recipient || uint256(r.amountTiyin) * TOKEN_UNITS_PER_TIYIN != amount) {
-            revert ApprovalMismatch(requestId);
-        }
-        _approve(requestId, r);
+    function approveMint(bytes32 depositRef, address recipient, uint256 amount) external onlyRole(APPROVER_ROLE) {
+        Request storage r = _pendingRequest(depositRef, RequestKind.Single);
+        if (r.recipient != recipient || _units(r.amountTiyin) != amount) revert ApprovalMismatch(depositRef);
+        _approve(depositRef, r);
     }
 
-    function approveBatchMint(uint256 requestId, bytes32 merkleRoot, uint256 total) external onlyRole(APPROVER_ROLE) {
-        Request storage r = _pendingRequest(requestId, RequestKind.Batch);
-        if (r.ref != merkleRoot || uint256(r.amountTiyin) * TOKEN_UNITS_PER_TIYIN != total) {
-            revert ApprovalMismatch(requestId);
-        }
-        _approve(requestId, r);
+    /// @notice The approver re-computes the root from the same file of entries and re-states count and total.
+    function approveBatchMint(bytes32 merkleRoot, uint256 entryCount, uint256 total) external onlyRole(APPROVER_ROLE) {
+        Request storage r = _pendingRequest(merkleRoot, RequestKind.Batch);
+        if (r.entryCount != entryCount || _units(r.amountTiyin) != total) revert ApprovalMismatch(merkleRoot);
+        _approve(merkleRoot, r);
     }
 
     // ----------------------------------------------------------------------------------------------------
     // Execution: permissionless, because the approvals are the authority
     // ----------------------------------------------------------------------------------------------------
 
-    function executeMint(uint256 requestId) external {
-        Request storage r = _pendingRequest(requestId, RequestKind.Single);
-        Config memory c = _config;
-        _checkExecutable(requestId, r, c);
+    function executeMint(bytes32 depositRef) external {
+        Request storage r = _pendingRequest(depositRef, RequestKind.Single);
+        Config memory c = _checkExecutable(depositRef, r);
         r.status = RequestStatus.Executed;
-        uint256 amount = uint256(r.amountTiyin) * TOKEN_UNITS_PER_TIYIN;
-        _useLimits(r.requester, r.amountTiyin);
-        _checkReserves(c, amount);
+        uint56 amountTiyin = r.amountTiyin;
+        _useLimits(r.requester, amountTiyin);
+        uint256 amount = _units(amountTiyin);
         address recipient = r.recipient;
-        token.mint(recipient, amount);
-        emit MintExecuted(requestId, recipient, r.ref, amount, msg.sender);
+        _checkReserves(c, token.mint(recipient, amount), amount);
+        emit MintExecuted(depositRef, recipient, amount);
     }
 
-    /// @notice Mints a chunk of an approved batch. `entries` must be in the order of the multiproof
-    /// (`proof`, `proofFlags`) against the batch root; every limit and the reserve bound apply to the chunk's
-    /// total. A chunk that fails leaves the rest of the batch executable.
+    /// @notice Mints a chunk of an approved batch. `entries` must be in the order of the multiproof (`proof`,
+    /// `proofFlags`) against the batch root; the per-transaction cap, allowance, windows and reserve bound
+    /// apply to the chunk's total. A chunk that fails leaves the rest of the batch executable.
     function executeBatchChunk(
-        uint256 requestId,
+        bytes32 merkleRoot,
         BatchEntry[] calldata entries,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external {
-        Request storage r = _pendingRequest(requestId, RequestKind.Batch);
-        Config memory c = _config;
-        _checkExecutable(requestId, r, c);
-        uint256 chunkAmount = _verifyChunk(requestId, r, entries, proof, proofFlags);
-        uint56 chunkTiyin = _recordChunk(r, entries.length, chunkAmount);
-        _checkPerTxCap(chunkTiyin);
+        Request storage r = _pendingRequest(merkleRoot, RequestKind.Batch);
+        Config memory c = _checkExecutable(merkleRoot, r);
+        uint256 chunkAmount = _verifyChunk(merkleRoot, entries, proof, proofFlags);
+        uint56 chunkTiyin = _recordChunk(merkleRoot, r, entries.length, chunkAmount);
         _useLimits(r.requester, chunkTiyin);
-        _checkReserves(c, chunkAmount);
-        for (uint256 i = 0; i < entries.length; ++i) {
-            BatchEntry calldata e = entries[i];
-            token.mint(e.recipient, e.amount);
-            emit BatchEntryMinted(requestId, e.recipient, e.depositRef, e.amount);
-        }
-        emit BatchChunkExecuted(requestId, entries.length, chunkAmount, r.executedCount, _units(r.executedTiyin));
+        _checkReserves(c, _mintEntries(merkleRoot, entries), chunkAmount);
     }
 
-    /// @notice Cancels a pending (or expired) request; by its requester or a guardian. Its deposit reference
-    /// stays used.
-    function cancelRequest(uint256 requestId) external {
+    /// @notice Cancels a pending (or expired) request; by its requester or a guardian. A single request's
+    /// deposit reference stays used.
+    function cancelRequest(bytes32 requestId) external {
         Request storage r = _requests[requestId];
         if (r.status != RequestStatus.Pending) revert RequestNotPending(requestId, _statusOf(r));
         if (msg.sender != r.requester && !hasRole(GUARDIAN_ROLE, msg.sender)) revert NotRequesterOrGuardian(msg.sender);
@@ -402,32 +371,28 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     // Redemption
     // ----------------------------------------------------------------------------------------------------
 
-    /// @notice Burns `amount` of the caller's KGST for a som payout identified by `payoutRef` (hash of the
-    /// payout instruction). Needs an allowance to this contract: the token never burns a holder's KGST
-    /// without the holder's approval or signature.
-    function redeem(uint256 amount, bytes32 payoutRef) external returns (uint256 redemptionId) {
-        return _redeem(msg.sender, amount, payoutRef);
+    /// @notice Burns `amount` of the caller's KGST for the som payout identified by `payoutRef` (hash of the
+    /// payout instruction; single-use). Needs an allowance to this contract: the token never burns a holder's
+    /// KGST without the holder's approval or signature.
+    function redeem(uint256 amount, bytes32 payoutRef) external {
+        _redeem(msg.sender, amount, payoutRef);
     }
 
     /// @notice `redeem` with an EIP-2612 permit in the same transaction. The caller must be the holder, so a
     /// relayer can never attach its own payout reference to someone else's signature.
     function redeemWithPermit(uint256 amount, bytes32 payoutRef, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
-        returns (uint256 redemptionId)
     {
-        // A permit already submitted by someone else (front-running) leaves the allowance in place: go on.
+        // A permit someone already submitted (front-running it) leaves the allowance in place: carry on, and
+        // let the burn's allowance check decide.
         try token.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
-        return _redeem(msg.sender, amount, payoutRef);
+        _redeem(msg.sender, amount, payoutRef);
     }
 
-    /// @notice Burns KGST that holders sent to this contract (the designated redemption address), for the
+    /// @notice Burns KGST that holders sent to this contract (the designated redemption address) for the
     /// payout `payoutRef`. Only the redemption desk.
-    function burnRedeemed(uint256 amount, bytes32 payoutRef)
-        external
-        onlyRole(REDEMPTION_DESK_ROLE)
-        returns (uint256 redemptionId)
-    {
-        return _redeem(address(this), amount, payoutRef);
+    function burnRedeemed(uint256 amount, bytes32 payoutRef) external onlyRole(REDEMPTION_DESK_ROLE) {
+        _redeem(address(this), amount, payoutRef);
     }
 
     // ----------------------------------------------------------------------------------------------------
@@ -468,22 +433,15 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         uint56 newAllowance = _toTiyin(allowance);
         uint56 newWindowLimit = _toTiyin(windowLimit);
         _authorizeChange(newAllowance > m.allowanceTiyin || newWindowLimit > m.windowLimitTiyin);
-        if ((newAllowance != 0 || newWindowLimit != 0) && !hasRole(MINTER_ROLE, minter)) revert InvalidConfig();
-        emit MinterLimitsChanged(
-            minter, _units(m.allowanceTiyin), allowance, _units(m.windowLimitTiyin), windowLimit, msg.sender
-        );
+        if (!hasRole(MINTER_ROLE, minter)) revert NotAMinter(minter);
+        emit MinterLimitsChanged(minter, _units(m.allowanceTiyin), allowance, _units(m.windowLimitTiyin), windowLimit, msg.sender);
         m.allowanceTiyin = newAllowance;
         m.windowLimitTiyin = newWindowLimit;
     }
 
     /// @notice Adds a minter with its limits (admin: adding a minter raises risk).
     function addMinter(address minter, uint256 allowance, uint256 windowLimit) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (minter == address(0)) revert ZeroAddress();
-        _grantRole(MINTER_ROLE, minter);
-        MinterState storage m = _minters[minter];
-        emit MinterLimitsChanged(minter, 0, allowance, 0, windowLimit, msg.sender);
-        m.allowanceTiyin = _toTiyin(allowance);
-        m.windowLimitTiyin = _toTiyin(windowLimit);
+        _addMinter(minter, allowance, windowLimit);
     }
 
     /// @notice Removes a minter instantly; its allowance goes to zero, so its open requests cannot execute.
@@ -537,7 +495,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     // Views
     // ----------------------------------------------------------------------------------------------------
 
-    function getRequest(uint256 requestId) external view returns (RequestView memory v) {
+    function getRequest(bytes32 requestId) external view returns (RequestView memory v) {
         Request storage r = _requests[requestId];
         if (r.status == RequestStatus.None) revert UnknownRequest(requestId);
         Config memory c = _config;
@@ -546,28 +504,23 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         v.requester = r.requester;
         v.recipient = r.recipient;
         v.amount = _units(r.amountTiyin);
-        v.ref = r.ref;
         v.expiresAt = r.expiresAt;
-        v.approvals = r.approverEpoch == c.approverEpoch ? r.approvals : 0;
+        v.approvals = _validApprovals(r, c);
         v.approvalsRequired = _approvalsRequired(c, r.amountTiyin);
         v.entryCount = r.entryCount;
-        v.executedCount = r.executedCount;
-        v.executedAmount = _units(r.executedTiyin);
+        BatchProgress memory progress = _batchProgress[requestId];
+        v.executedCount = progress.executedCount;
+        v.executedAmount = _units(progress.executedTiyin);
     }
 
-    function hasApproved(uint256 requestId, address approver) external view returns (bool) {
+    function hasApproved(bytes32 requestId, address approver) external view returns (bool) {
         return _approvedInEpoch[requestId][approver] == _config.approverEpoch + 1;
     }
 
     /// @inheritdoc IKGSTIssuanceController
     function depositRefUsed(bytes32 depositRef) public view returns (bool) {
-        return _depositRefRequest[depositRef] != 0
+        return _requests[depositRef].status != RequestStatus.None || _mintedInBatch[depositRef]
             || (address(predecessor) != address(0) && predecessor.depositRefUsed(depositRef));
-    }
-
-    /// @notice The request that used `depositRef` here (0 if none).
-    function depositRefRequest(bytes32 depositRef) external view returns (uint256) {
-        return _depositRefRequest[depositRef];
     }
 
     function approvalsRequired(uint256 amount) external view returns (uint256) {
@@ -583,7 +536,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         return Tiers(_units(c.tier1MaxTiyin), _units(c.tier2MaxTiyin), c.approvalsTier1, c.approvalsTier2, c.approvalsTier3);
     }
 
-    /// @notice A minter's remaining allowance, its window limit and what it may still mint in the window now.
+    /// @notice A minter's remaining allowance, its window limit, and its use of and room in the window now.
     function minterStatus(address minter)
         external
         view
@@ -624,54 +577,58 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     // Internals
     // ----------------------------------------------------------------------------------------------------
 
-    function _openRequest(RequestKind kind, address recipient, uint56 amountTiyin, bytes32 ref, uint32 entryCount)
+    function _openRequest(bytes32 id, RequestKind kind, address recipient, uint56 amountTiyin, uint32 entryCount)
         private
-        returns (uint256 requestId)
+        returns (uint32 expiresAt)
     {
-        Config memory c = _config;
+        Config storage c = _config;
         if (c.mintingHalted) revert MintingIsHalted();
-        requestId = ++requestCount;
-        Request storage r = _requests[requestId];
-        r.recipient = recipient;
-        r.amountTiyin = amountTiyin;
-        r.expiresAt = uint32(block.timestamp + c.requestTtl);
-        r.status = RequestStatus.Pending;
-        r.requester = msg.sender;
-        r.approverEpoch = c.approverEpoch;
-        r.kind = kind;
-        r.entryCount = entryCount;
-        r.ref = ref;
+        expiresAt = uint32(block.timestamp + c.requestTtl);
+        _requests[id] = Request({
+            recipient: recipient,
+            amountTiyin: amountTiyin,
+            expiresAt: expiresAt,
+            status: RequestStatus.Pending,
+            requester: msg.sender,
+            approverEpoch: c.approverEpoch,
+            approvals: 0,
+            kind: kind,
+            entryCount: entryCount
+        });
     }
 
-    function _approve(uint256 requestId, Request storage r) private {
+    function _approve(bytes32 requestId, Request storage r) private {
         if (msg.sender == r.requester) revert RequesterCannotApprove(requestId);
         uint32 epoch = _config.approverEpoch;
-        if (r.approverEpoch != epoch) {
-            // An approver was removed since these approvals were given: they no longer count.
-            r.approverEpoch = epoch;
-            r.approvals = 0;
-        }
+        // Approvals given before an approver was removed (an older epoch) no longer count.
+        uint8 approvals = r.approverEpoch == epoch ? r.approvals + 1 : 1;
         if (_approvedInEpoch[requestId][msg.sender] == epoch + 1) revert AlreadyApproved(requestId, msg.sender);
         _approvedInEpoch[requestId][msg.sender] = epoch + 1;
-        uint8 approvals = r.approvals + 1;
-        r.approvals = approvals;
+        (r.approverEpoch, r.approvals) = (epoch, approvals);
         emit MintApproved(requestId, msg.sender, approvals);
     }
 
     /// @dev The request exists, is of `kind`, is pending and has not expired.
-    function _pendingRequest(uint256 requestId, RequestKind kind) private view returns (Request storage r) {
+    function _pendingRequest(bytes32 requestId, RequestKind kind) private view returns (Request storage r) {
         r = _requests[requestId];
-        if (r.status == RequestStatus.None) revert UnknownRequest(requestId);
+        RequestStatus status = r.status;
+        if (status == RequestStatus.None) revert UnknownRequest(requestId);
         if (r.kind != kind) revert WrongRequestKind(requestId);
-        if (r.status != RequestStatus.Pending) revert RequestNotPending(requestId, r.status);
+        if (status != RequestStatus.Pending) revert RequestNotPending(requestId, status);
         if (block.timestamp > r.expiresAt) revert RequestExpired(requestId, r.expiresAt);
     }
 
-    function _checkExecutable(uint256 requestId, Request storage r, Config memory c) private view {
+    /// @dev Minting is not halted and the request has the approvals its amount needs under the current tiers.
+    function _checkExecutable(bytes32 requestId, Request storage r) private view returns (Config memory c) {
+        c = _config;
         if (c.mintingHalted) revert MintingIsHalted();
-        uint256 approvals = r.approverEpoch == c.approverEpoch ? r.approvals : 0;
+        uint256 approvals = _validApprovals(r, c);
         uint256 required = _approvalsRequired(c, r.amountTiyin);
         if (approvals < required) revert NotEnoughApprovals(requestId, approvals, required);
+    }
+
+    function _validApprovals(Request storage r, Config memory c) private view returns (uint256) {
+        return r.approverEpoch == c.approverEpoch ? r.approvals : 0;
     }
 
     function _approvalsRequired(Config memory c, uint56 amountTiyin) private pure returns (uint256) {
@@ -680,43 +637,60 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         return c.approvalsTier3;
     }
 
-    /// @dev Checks each entry, uses up its deposit reference and proves the chunk against the batch root.
+    /// @dev Proves the chunk against the batch root, after checking each entry and using up its deposit reference.
     function _verifyChunk(
-        uint256 requestId,
-        Request storage r,
+        bytes32 merkleRoot,
         BatchEntry[] calldata entries,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) private returns (uint256 chunkAmount) {
-        uint256 n = entries.length;
-        if (n == 0) revert EmptyBatch(); // an empty multiproof would verify against any root
-        if (r.executedCount + n > r.entryCount) revert BatchTooLarge(n, r.entryCount, r.executedCount);
-        bytes32[] memory leaves = new bytes32[](n);
-        for (uint256 i = 0; i < n; ++i) {
+        bytes32[] memory leaves;
+        (leaves, chunkAmount) = _useEntries(entries);
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, merkleRoot, leaves)) {
+            revert InvalidBatchProof(merkleRoot);
+        }
+    }
+
+    function _useEntries(BatchEntry[] calldata entries) private returns (bytes32[] memory leaves, uint256 chunkAmount) {
+        leaves = new bytes32[](entries.length);
+        for (uint256 i = 0; i < entries.length; ++i) {
             BatchEntry calldata e = entries[i];
             _checkRecipient(e.recipient);
             if (_toTiyin(e.amount) == 0) revert ZeroAmount();
-            _useDepositRef(e.depositRef, requestId);
+            _checkDepositRefUnused(e.depositRef);
+            _mintedInBatch[e.depositRef] = true;
             chunkAmount += e.amount;
             leaves[i] = keccak256(bytes.concat(keccak256(abi.encode(e.recipient, e.amount, e.depositRef))));
-        }
-        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, r.ref, leaves)) {
-            revert InvalidBatchProof(requestId);
         }
     }
 
     /// @dev Adds the chunk to the batch's progress; the last entries must bring it exactly to the approved total.
-    function _recordChunk(Request storage r, uint256 entries, uint256 chunkAmount) private returns (uint56 chunkTiyin) {
+    function _recordChunk(bytes32 merkleRoot, Request storage r, uint256 entries, uint256 chunkAmount)
+        private
+        returns (uint56 chunkTiyin)
+    {
+        if (entries == 0) revert EmptyBatch(); // an empty multiproof would verify against any root
+        BatchProgress storage progress = _batchProgress[merkleRoot];
+        uint256 executedCount = progress.executedCount + entries;
+        if (executedCount > r.entryCount) revert BatchTooLarge(entries, r.entryCount, progress.executedCount);
         chunkTiyin = _toTiyin(chunkAmount);
-        uint256 executedTiyin = uint256(r.executedTiyin) + chunkTiyin;
-        uint32 executedCount = r.executedCount + uint32(entries);
+        uint256 executedTiyin = uint256(progress.executedTiyin) + chunkTiyin;
         bool complete = executedCount == r.entryCount;
         if (executedTiyin > r.amountTiyin || (complete && executedTiyin != r.amountTiyin)) {
             revert BatchTotalMismatch(_units(executedTiyin), _units(r.amountTiyin));
         }
-        r.executedTiyin = uint56(executedTiyin);
-        r.executedCount = executedCount;
+        (progress.executedTiyin, progress.executedCount) = (uint56(executedTiyin), uint32(executedCount));
         if (complete) r.status = RequestStatus.Executed;
+        emit BatchChunkExecuted(merkleRoot, entries, chunkAmount, executedCount, _units(executedTiyin));
+    }
+
+    /// @dev Returns the total supply after the last mint.
+    function _mintEntries(bytes32 merkleRoot, BatchEntry[] calldata entries) private returns (uint256 newSupply) {
+        for (uint256 i = 0; i < entries.length; ++i) {
+            BatchEntry calldata e = entries[i];
+            newSupply = token.mint(e.recipient, e.amount);
+            emit BatchEntryMinted(merkleRoot, e.recipient, e.depositRef, e.amount);
+        }
     }
 
     function _checkPerTxCap(uint56 amountTiyin) private view {
@@ -727,30 +701,29 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     /// @dev Applies the per-transaction cap, the requester's allowance and both rate windows, and records the
     /// use. A limit of zero blocks minting; there is no "unlimited" value.
     function _useLimits(address minter, uint56 amountTiyin) private {
-        GlobalState memory g = _global;
-        if (amountTiyin > g.perTxCapTiyin) revert ExceedsPerTransactionCap(_units(amountTiyin), _units(g.perTxCapTiyin));
-        uint256 available;
-        (g.windowId, g.previousWindowTiyin, g.currentWindowTiyin, available) =
+        GlobalState storage g = _global;
+        uint56 cap = g.perTxCapTiyin;
+        if (amountTiyin > cap) revert ExceedsPerTransactionCap(_units(amountTiyin), _units(cap));
+        (uint32 windowId, uint56 previous, uint56 current, uint256 available) =
             _useWindow(g.windowId, g.previousWindowTiyin, g.currentWindowTiyin, g.windowLimitTiyin, amountTiyin);
         if (available < amountTiyin) revert ExceedsGlobalWindow(_units(amountTiyin), _units(available));
-        _global = g;
+        (g.windowId, g.previousWindowTiyin, g.currentWindowTiyin) = (windowId, previous, current);
 
-        MinterState memory m = _minters[minter];
-        if (amountTiyin > m.allowanceTiyin) {
-            revert ExceedsMinterAllowance(minter, _units(amountTiyin), _units(m.allowanceTiyin));
-        }
-        (m.windowId, m.previousWindowTiyin, m.currentWindowTiyin, available) =
+        MinterState storage m = _minters[minter];
+        uint56 allowance = m.allowanceTiyin;
+        if (amountTiyin > allowance) revert ExceedsMinterAllowance(minter, _units(amountTiyin), _units(allowance));
+        (windowId, previous, current, available) =
             _useWindow(m.windowId, m.previousWindowTiyin, m.currentWindowTiyin, m.windowLimitTiyin, amountTiyin);
         if (available < amountTiyin) revert ExceedsMinterWindow(minter, _units(amountTiyin), _units(available));
-        m.allowanceTiyin -= amountTiyin;
-        _minters[minter] = m;
+        (m.windowId, m.previousWindowTiyin, m.currentWindowTiyin, m.allowanceTiyin) =
+            (windowId, previous, current, allowance - amountTiyin);
     }
 
     /// @dev Rolling window over fixed windows of `windowSeconds`: usage in the current window plus the whole
     /// previous window must stay within the limit. Any interval of `windowSeconds` lies within one window and
     /// its predecessor, so at the last mint in such an interval everything minted in it was counted: no
-    /// interval of that length ever exceeds the limit (the price is that the limit frees up gradually over up
-    /// to two windows). Returns the rolled-forward state with `amount` added, and what was available before.
+    /// interval of that length ever exceeds the limit (the price is that capacity frees up over up to two
+    /// windows). Returns the rolled-forward state with `amount` added if it fits, and what was available.
     function _useWindow(uint32 windowId, uint56 previousUsed, uint56 currentUsed, uint56 limit, uint56 amount)
         private
         view
@@ -777,36 +750,41 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         return used >= limit ? 0 : limit - used;
     }
 
-    /// @dev Fails closed: no attestation, or one older than the maximum age, blocks minting.
-    function _checkReserves(Config memory c, uint256 amount) private view {
+    /// @dev Checked right after minting, against the supply the token reports, in the same transaction: a
+    /// failure reverts the mint. Fails closed: no attestation, or one older than the maximum age, blocks it.
+    function _checkReserves(Config memory c, uint256 newSupply, uint256 amount) private view {
         (uint256 reserves, uint64 asOf, uint256 count) = registry.latestReserves();
         if (count == 0) revert NoReserveAttestation();
         if (block.timestamp > uint256(asOf) + c.maxAttestationAge) revert ReserveAttestationStale(asOf, c.maxAttestationAge);
         uint256 mintableSupply = reserves * (BPS - c.reserveMarginBps) / BPS;
-        uint256 supply = token.totalSupply();
-        if (supply + amount > mintableSupply) revert ExceedsReserves(supply, amount, mintableSupply);
+        if (newSupply > mintableSupply) revert ExceedsReserves(newSupply - amount, amount, mintableSupply);
     }
 
-    function _redeem(address holder, uint256 amount, bytes32 payoutRef) private returns (uint256 redemptionId) {
+    function _redeem(address holder, uint256 amount, bytes32 payoutRef) private {
         if (_toTiyin(amount) == 0) revert ZeroAmount();
         if (payoutRef == bytes32(0)) revert MissingPayoutReference();
+        if (payoutRefUsed[payoutRef]) revert PayoutRefAlreadyUsed(payoutRef);
+        payoutRefUsed[payoutRef] = true;
         token.burn(holder, amount);
-        redemptionId = ++redemptionCount;
-        emit Redeemed(redemptionId, holder, payoutRef, amount, msg.sender);
+        emit Redeemed(payoutRef, holder, amount, msg.sender);
     }
 
-    function _useDepositRef(bytes32 depositRef, uint256 requestId) private {
+    function _checkDepositRefUnused(bytes32 depositRef) private view {
         if (depositRef == bytes32(0)) revert MissingDepositReference();
-        uint256 usedBy = _depositRefRequest[depositRef];
-        if (usedBy != 0) revert DepositRefAlreadyUsed(depositRef, usedBy);
-        if (address(predecessor) != address(0) && predecessor.depositRefUsed(depositRef)) {
-            revert DepositRefAlreadyUsed(depositRef, 0);
-        }
-        _depositRefRequest[depositRef] = requestId;
+        if (depositRefUsed(depositRef)) revert DepositRefAlreadyUsed(depositRef);
     }
 
     function _checkRecipient(address recipient) private view {
         if (recipient == address(0) || recipient == address(this)) revert InvalidRecipient(recipient);
+    }
+
+    function _addMinter(address minter, uint256 allowance, uint256 windowLimit) private {
+        if (minter == address(0)) revert ZeroAddress();
+        _grantRole(MINTER_ROLE, minter);
+        MinterState storage m = _minters[minter];
+        emit MinterLimitsChanged(minter, _units(m.allowanceTiyin), allowance, _units(m.windowLimitTiyin), windowLimit, msg.sender);
+        m.allowanceTiyin = _toTiyin(allowance);
+        m.windowLimitTiyin = _toTiyin(windowLimit);
     }
 
     function _storeTiers(Tiers memory t) private {
@@ -817,14 +795,11 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
                 || t.approvalsTier2 > t.approvalsTier3 || t.approvalsTier3 > MAX_APPROVALS
         ) revert InvalidTiers();
         Config storage c = _config;
-        c.tier1MaxTiyin = tier1;
-        c.tier2MaxTiyin = tier2;
-        c.approvalsTier1 = t.approvalsTier1;
-        c.approvalsTier2 = t.approvalsTier2;
-        c.approvalsTier3 = t.approvalsTier3;
+        (c.tier1MaxTiyin, c.tier2MaxTiyin) = (tier1, tier2);
+        (c.approvalsTier1, c.approvalsTier2, c.approvalsTier3) = (t.approvalsTier1, t.approvalsTier2, t.approvalsTier3);
     }
 
-    /// @dev The one place for the asymmetric-powers rule: risk-raising changes need the admin (timelock),
+    /// @dev The one place for the asymmetric-powers rule: risk-raising changes need the admin (timelock);
     /// risk-reducing ones may also come from the guardian.
     function _authorizeChange(bool riskRaising) private view {
         if (riskRaising || !hasRole(GUARDIAN_ROLE, msg.sender)) _checkRole(DEFAULT_ADMIN_ROLE);
@@ -838,8 +813,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         if (role == MINTER_ROLE) {
             MinterState storage m = _minters[account];
             emit MinterLimitsChanged(account, _units(m.allowanceTiyin), 0, _units(m.windowLimitTiyin), 0, msg.sender);
-            m.allowanceTiyin = 0;
-            m.windowLimitTiyin = 0;
+            (m.allowanceTiyin, m.windowLimitTiyin) = (0, 0);
         } else if (role == APPROVER_ROLE) {
             uint32 epoch = ++_config.approverEpoch;
             emit ApprovalsVoided(epoch, account);

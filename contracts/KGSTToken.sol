@@ -12,7 +12,6 @@ import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Ini
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {AccessControlDefaultAdminRulesUpgradeable} from
     "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlDefaultAdminRulesUpgradeable.sol";
-import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 
@@ -22,18 +21,18 @@ import {SignatureVerification} from "./libraries/SignatureVerification.sol";
 /// @title KGST — BEP-20 stablecoin backed 1:1 by the Kyrgyz som
 /// @notice Upgradeable (UUPS) ERC-20 with the compliance controls of a regulated fiat-backed coin:
 /// pause, freeze (single and batch), wipe of frozen balances, rescue of foreign tokens, EIP-2612 permit and
-/// EIP-3009 signed transfers. Only the issuance controller (MINTER_ROLE) mints and burns.
+/// EIP-3009 signed transfers. Exactly one address mints and burns: the issuance controller (`minter`).
 /// @dev Every balance change goes through `_update`, which enforces pause and freeze, so no entry point can
 /// move value around those rules; `wipeFrozen` is the one deliberate exception and only touches frozen
 /// accounts. The frozen flag lives in bit 255 of the balance word (as in USDC v2.2): checking it costs no
-/// extra storage read on transfers. Balances stay below 2^128 because the total supply does.
+/// extra storage read on transfers. Balances stay below 2^128 because the total supply does. The pause flag
+/// shares a slot with the minter's address, so minting checks both with one read.
 /// Approvals (approve, permit, increase/decreaseAllowance) are stopped by pause but not by freeze: an
 /// allowance moves nothing by itself and every spending path checks owner, spender and recipient.
 contract KGSTToken is
     Initializable,
     UUPSUpgradeable,
     AccessControlDefaultAdminRulesUpgradeable,
-    PausableUpgradeable,
     EIP712Upgradeable,
     NoncesUpgradeable,
     IERC20Metadata,
@@ -46,7 +45,6 @@ contract KGSTToken is
     bytes32 public constant ASSET_PROTECTION_ROLE = keccak256("ASSET_PROTECTION_ROLE");
     bytes32 public constant RESCUER_ROLE = keccak256("RESCUER_ROLE");
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
-    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
     bytes32 public constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
@@ -89,6 +87,8 @@ contract KGSTToken is
         uint128 totalBurned;
         uint128 totalWiped;
         mapping(address authorizer => mapping(bytes32 nonce => AuthorizationState)) authorizations;
+        address minter; // the issuance controller: the only address that mints and burns
+        bool paused;
     }
 
     // keccak256(abi.encode(uint256(keccak256("kgst.storage.KGSTToken")) - 1)) & ~bytes32(uint256(0xff))
@@ -106,9 +106,15 @@ contract KGSTToken is
     }
 
     // ----------------------------------------------------------------------------------------------------
-    // Errors and events (beyond IERC20, IERC20Errors, Pausable, AccessControl and ERC1967)
+    // Errors and events (beyond IERC20, IERC20Errors, AccessControl and ERC1967)
     // ----------------------------------------------------------------------------------------------------
 
+    /// @notice The token is paused: no transfers, approvals, signatures, mints, burns or wipes until unpaused.
+    error EnforcedPause();
+    /// @notice Pause when already paused, or unpause when not paused.
+    error PauseStateUnchanged(bool paused);
+    /// @notice Only the minter (the issuance controller) mints and burns.
+    error CallerNotMinter(address caller);
     /// @notice `account` is frozen: it cannot send, receive, spend or be spent from until unfrozen.
     error AccountFrozen(address account);
     /// @notice `account` is not frozen; unfreeze and wipe apply only to frozen accounts.
@@ -134,6 +140,9 @@ contract KGSTToken is
     /// @notice KGST held by the token contract cannot exist (it rejects them), so it is never "rescued".
     error CannotRescueKGST();
 
+    event Paused(address account);
+    event Unpaused(address account);
+    event MinterChanged(address indexed oldMinter, address indexed newMinter);
     event Frozen(address indexed account, bytes32 indexed caseRef, address indexed by);
     event Unfrozen(address indexed account, bytes32 indexed caseRef, address indexed by);
     event Wiped(address indexed account, uint256 amount, bytes32 indexed caseRef, address indexed by);
@@ -153,14 +162,14 @@ contract KGSTToken is
                 || p.upgrader == address(0) || p.minter == address(0)
         ) revert ZeroAddress();
         __AccessControlDefaultAdminRules_init(p.adminTransferDelay, p.admin);
-        __Pausable_init();
         __EIP712_init(NAME, SIGNING_VERSION);
         __Nonces_init();
         _grantRole(PAUSER_ROLE, p.pauser);
         _grantRole(ASSET_PROTECTION_ROLE, p.assetProtector);
         _grantRole(RESCUER_ROLE, p.rescuer);
         _grantRole(UPGRADER_ROLE, p.upgrader);
-        _grantRole(MINTER_ROLE, p.minter);
+        _tokenStorage().minter = p.minter;
+        emit MinterChanged(address(0), p.minter);
     }
 
     // ----------------------------------------------------------------------------------------------------
@@ -245,17 +254,20 @@ contract KGSTToken is
 
     /// @dev Never reverts on non-zero to non-zero (that breaks integrators); use the increase/decrease
     /// functions or permit to avoid the approve race.
-    function approve(address spender, uint256 value) external whenNotPaused returns (bool) {
+    function approve(address spender, uint256 value) external returns (bool) {
+        _requireNotPaused();
         _approve(msg.sender, spender, value);
         return true;
     }
 
-    function increaseAllowance(address spender, uint256 addedValue) external whenNotPaused returns (bool) {
+    function increaseAllowance(address spender, uint256 addedValue) external returns (bool) {
+        _requireNotPaused();
         _approve(msg.sender, spender, _tokenStorage().allowances[msg.sender][spender].value + addedValue);
         return true;
     }
 
-    function decreaseAllowance(address spender, uint256 subtractedValue) external whenNotPaused returns (bool) {
+    function decreaseAllowance(address spender, uint256 subtractedValue) external returns (bool) {
+        _requireNotPaused();
         uint256 current = _tokenStorage().allowances[msg.sender][spender].value;
         if (current < subtractedValue) revert ERC20InsufficientAllowance(spender, current, subtractedValue);
         unchecked {
@@ -271,15 +283,18 @@ contract KGSTToken is
     /// @notice Mints `amount` to `to`. The controller has already applied approvals, limits and reserves.
     /// @dev Mint and burn emit only the ERC-20 Transfer from/to address(0): with a single minter, a separate
     /// Mint/Burn event would repeat it, and the controller's events carry the deposit and payout references.
-    function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {
+    function mint(address to, uint256 amount) external returns (uint256 newTotalSupply) {
+        _requireMinter();
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         _update(address(0), to, amount);
+        return _tokenStorage().totalSupply;
     }
 
     /// @notice Burns `amount` from `from`: the caller's own balance, or a holder's within the allowance the
     /// holder gave the caller. So not even the minter can destroy a holder's KGST without the holder's
     /// approval or signature; only `wipeFrozen` (asset protection, frozen accounts) can.
-    function burn(address from, uint256 amount) external onlyRole(MINTER_ROLE) {
+    function burn(address from, uint256 amount) external {
+        _requireMinter();
         if (from != msg.sender) _spendAllowance(from, msg.sender, amount);
         _update(from, address(0), amount);
     }
@@ -290,11 +305,31 @@ contract KGSTToken is
 
     /// @notice Stops transfers, approvals, permits, EIP-3009, mint, burn and wipe.
     function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
+        _setPaused(true);
+        emit Paused(msg.sender);
     }
 
     function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+        _setPaused(false);
+        emit Unpaused(msg.sender);
+    }
+
+    function paused() external view returns (bool) {
+        return _tokenStorage().paused;
+    }
+
+    /// @notice The issuance controller: the only address that mints and burns.
+    function minter() external view returns (address) {
+        return _tokenStorage().minter;
+    }
+
+    /// @notice Hands minting to a new issuance controller (governance, behind the timelock). The old one
+    /// loses the power in the same transaction: there is never more than one minter.
+    function setMinter(address newMinter) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newMinter == address(0)) revert ZeroAddress();
+        TokenStorage storage $ = _tokenStorage();
+        emit MinterChanged($.minter, newMinter);
+        $.minter = newMinter;
     }
 
     function freeze(address account, bytes32 caseRef) external onlyRole(ASSET_PROTECTION_ROLE) {
@@ -319,7 +354,8 @@ contract KGSTToken is
 
     /// @notice Burns the whole balance of a frozen account (e.g. under a court order). The account stays
     /// frozen. The case reference is in the event so the action can be traced to its legal basis.
-    function wipeFrozen(address account, bytes32 caseRef) external onlyRole(ASSET_PROTECTION_ROLE) whenNotPaused {
+    function wipeFrozen(address account, bytes32 caseRef) external onlyRole(ASSET_PROTECTION_ROLE) {
+        _requireNotPaused();
         if (caseRef == bytes32(0)) revert MissingCaseReference();
         TokenStorage storage $ = _tokenStorage();
         BalanceWord storage balance = $.balanceWords[account];
@@ -373,8 +409,8 @@ contract KGSTToken is
     /// @notice Permit with a signature in bytes, for ERC-1271 wallets whose signatures are not 65 bytes.
     function permit(address owner_, address spender, uint256 value, uint256 deadline, bytes memory signature)
         public
-        whenNotPaused
     {
+        _requireNotPaused();
         if (block.timestamp > deadline) revert PermitExpired(deadline);
         bytes32 structHash = keccak256(abi.encode(PERMIT_TYPEHASH, owner_, spender, value, _useNonce(owner_), deadline));
         SignatureVerification.requireValid(owner_, _hashTypedDataV4(structHash), signature);
@@ -450,7 +486,8 @@ contract KGSTToken is
 
     /// @dev Cancelling only reduces risk, so a frozen authorizer may still cancel; pause stops it like every
     /// other signature path.
-    function cancelAuthorization(address authorizer, bytes32 nonce, bytes memory signature) public whenNotPaused {
+    function cancelAuthorization(address authorizer, bytes32 nonce, bytes memory signature) public {
+        _requireNotPaused();
         _requireUnusedAuthorization(authorizer, nonce);
         bytes32 structHash = keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce));
         SignatureVerification.requireValid(authorizer, _hashTypedDataV4(structHash), signature);
@@ -495,6 +532,21 @@ contract KGSTToken is
             }
         }
         emit Transfer(from, to, value);
+    }
+
+    function _requireNotPaused() private view {
+        if (_tokenStorage().paused) revert EnforcedPause();
+    }
+
+    /// @dev The minter shares a slot with the pause flag, so `_update`'s pause check then reads warm storage.
+    function _requireMinter() private view {
+        if (msg.sender != _tokenStorage().minter) revert CallerNotMinter(msg.sender);
+    }
+
+    function _setPaused(bool paused_) private {
+        TokenStorage storage $ = _tokenStorage();
+        if ($.paused == paused_) revert PauseStateUnchanged(paused_);
+        $.paused = paused_;
     }
 
     function _approve(address owner_, address spender, uint256 value) private {

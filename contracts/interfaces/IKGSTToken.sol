@@ -6,6 +6,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 
 /// @notice What the issuance controller needs from the KGST token beyond ERC-20 and EIP-2612.
 interface IKGSTToken is IERC20, IERC20Permit {
-    function mint(address to, uint256 amount) external;
+    /// @return newTotalSupply the total supply after minting, so the minter can check its bound cheaply
+    function mint(address to, uint256 amount) external returns (uint256 newTotalSupply);
     function burn(address from, uint256 amount) external;
 }
