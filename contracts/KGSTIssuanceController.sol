@@ -544,7 +544,9 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     {
         MinterState memory m = _minters[minter];
         uint256 used = _windowUsage(m.windowId, m.previousWindowTiyin, m.currentWindowTiyin);
-        return (_units(m.allowanceTiyin), _units(m.windowLimitTiyin), _units(used), _available(m.windowLimitTiyin, used));
+        return (
+            _units(m.allowanceTiyin), _units(m.windowLimitTiyin), _units(used), _units(_available(m.windowLimitTiyin, used))
+        );
     }
 
     function globalStatus()
@@ -554,7 +556,9 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     {
         GlobalState memory g = _global;
         uint256 used = _windowUsage(g.windowId, g.previousWindowTiyin, g.currentWindowTiyin);
-        return (_units(g.perTxCapTiyin), _units(g.windowLimitTiyin), _units(used), _available(g.windowLimitTiyin, used));
+        return (
+            _units(g.perTxCapTiyin), _units(g.windowLimitTiyin), _units(used), _units(_available(g.windowLimitTiyin, used))
+        );
     }
 
     /// @notice How much more KGST the reserves allow now; `fresh` is false (and headroom 0) when there is no

@@ -180,6 +180,9 @@ def deploy_suite(
         compiler=compiler_record(project),
         params_file=str(params.source),
         settings=_settings_record(params),
+        transactions={key: contract.txn_hash for key, contract in (
+            ("timelock", timelock), ("registry", registry), ("token_implementation", implementation),
+            ("token", proxy), ("controller", controller))},
     )
     failures = [c for c in verify_deployment(project, manifest, params, roles) if not c.ok]
     if failures:

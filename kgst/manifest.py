@@ -28,6 +28,7 @@ class Manifest:
     compiler: dict[str, Any]
     params_file: str
     settings: dict[str, Any] = field(default_factory=dict)
+    transactions: dict[str, str] = field(default_factory=dict)  # contract key -> creation transaction hash
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

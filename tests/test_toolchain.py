@@ -81,3 +81,11 @@ def test_large_output_is_not_truncated():
 
 def test_compiler_folder_is_project_local():
     assert Path(os.environ["SOLCX_BINARY_PATH"]).resolve() == (ROOT / ".solcx").resolve()
+
+
+def test_every_project_contract_is_visible_to_ape(project):
+    # Ape lists at most 500 files under contracts/ (dependency .cache included); past that, sources in
+    # sub-folders silently drop out of compilation. .deps/ holds only OpenZeppelin's .sol files to stay below.
+    ours = {p.resolve() for p in (ROOT / "contracts").rglob("*.sol") if ".cache" not in p.parts}
+    listed = {Path(p).resolve() for p in project.sources.paths}
+    assert ours <= listed, sorted(str(p) for p in ours - listed)

@@ -21,6 +21,16 @@ SH
 fi
 "$compiler" --version | grep -q "Version: $version+commit." || { echo "compiler adapter did not report solc $version" >&2; exit 1; }
 
+# OpenZeppelin as Ape `local:` dependencies holding only the Solidity sources of the pinned npm packages: the
+# packages also ship ~360 compiled JSON artifacts, and Ape lists at most 500 files under contracts/ (its
+# dependency .cache included), so with them the project's own sub-folders silently drop out of compilation.
+for pkg in contracts contracts-upgradeable; do
+  src="node_modules/@openzeppelin/$pkg"
+  dest=".deps/openzeppelin-$pkg"
+  rm -rf "$dest" && mkdir -p "$dest"
+  (cd "$src" && find . -name '*.sol' -exec cp --parents {} "$root/$dest/" \;)
+done
+
 # The @foundry-rs/<tool> packages carry the binary in a per-platform package; link it directly so that
 # signals from ape-foundry reach anvil itself rather than a node wrapper.
 platform="$(node -p "({linux:'linux',darwin:'darwin',win32:'win32'})[process.platform] + '-' + ({x64:'amd64',arm64:'arm64'})[process.arch]")"
