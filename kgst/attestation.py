@@ -202,3 +202,18 @@ def collect(signatures: Iterable[SignedAttestation], *, chain_id: int, registry:
 
 def to_dict(attestation: Attestation) -> dict[str, Any]:
     return asdict(attestation)
+
+
+def sign_with_account(attestation: Attestation, account, *, chain_id: int, registry: str) -> SignedAttestation:
+    """Signs with an Ape account (keystore, hardware wallet or test account) through its EIP-712 support."""
+    signable = encode_typed_data(full_message=typed_data(attestation, chain_id=chain_id, registry=registry))
+    signature = account.sign_message(signable)
+    if signature is None:
+        raise AttestationError(f"{account.address} declined to sign")
+    return SignedAttestation(
+        auditor=account.address,
+        signature=bytes(signature.encode_rsv()),
+        chain_id=chain_id,
+        registry=to_checksum_address(registry),
+        attestation=attestation,
+    )

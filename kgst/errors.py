@@ -6,9 +6,16 @@ class name is the error's name. Amount arguments are KGST base units and are sho
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
+from eth_abi import decode
+from eth_utils import keccak
+
 from kgst.amounts import UNITS_PER_TIYIN, SomAmount
+
+# selector -> (error name, input names, input types), from every KGST contract's ABI (see register_abis)
+_KNOWN_ERRORS: dict[bytes, tuple[str, list[str], list[str]]] = {}
 
 
 class OperationError(RuntimeError):
@@ -60,10 +67,35 @@ EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+def register_abis(*contracts) -> None:
+    """Learns the custom errors of these contracts, so a revert Ape could not attribute (an error raised after
+    a call into another contract) is still explained by name."""
+    for contract in contracts:
+        for item in contract.contract_type.abi:
+            if item.type == "error":
+                types = [i.canonical_type for i in item.inputs]
+                selector = keccak(text=f"{item.name}({','.join(types)})")[:4]
+                _KNOWN_ERRORS[selector] = (item.name, [i.name for i in item.inputs], types)
+
+
+def _decode_raw(message: str) -> tuple[str, dict[str, Any]] | None:
+    match = re.search(r"0x([0-9a-fA-F]{8})(?::\s*|)([0-9a-fA-F]*)", message)
+    if not match or bytes.fromhex(match.group(1)) not in _KNOWN_ERRORS:
+        return None
+    name, names, types = _KNOWN_ERRORS[bytes.fromhex(match.group(1))]
+    try:
+        values = decode(types, bytes.fromhex(match.group(2))) if types else ()
+    except Exception:  # noqa: BLE001 - undecodable arguments: keep the name
+        return name, {}
+    return name, dict(zip(names, values))
+
+
 def explain(err: Exception) -> str:
     """A one-line explanation of a revert (or any Ape error) for an operator."""
     name = type(err).__name__
     inputs = getattr(err, "inputs", None) or {}
+    if name not in EXPLANATIONS and (decoded := _decode_raw(str(err))):
+        name, inputs = decoded
     if name in EXPLANATIONS:
         try:
             return EXPLANATIONS[name](inputs)

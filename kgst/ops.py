@@ -15,8 +15,9 @@ from typing import Any, Callable
 from ape.exceptions import ContractLogicError
 
 from kgst.amounts import SomAmount, from_units
+from kgst.attestation import collect
 from kgst.deploy import DEFAULT_ADMIN_ROLE, ROLES
-from kgst.errors import explain, som_text
+from kgst.errors import explain, register_abis, som_text
 from kgst.manifest import Manifest, load_for
 from kgst.refs import case_ref, deposit_ref, payout_ref, to_hex
 
@@ -91,6 +92,7 @@ class System:
     def load(cls, project, provider, directory=None) -> "System":
         manifest = load_for(provider) if directory is None else load_for(provider, directory)
         c = manifest.contracts
+        register_abis(project.KGSTToken, project.KGSTIssuanceController, project.KGSTReserveRegistry, project.KGSTTimelock)
         return cls(
             manifest=manifest,
             token=project.KGSTToken.at(c["token"]),
@@ -124,7 +126,9 @@ def _amount_lines(plan: Plan, label: str, amount: SomAmount) -> None:
     plan.add(f"{label} in base units", f"{amount.units}")
 
 
-def _limits_lines(system: System, plan: Plan, minter: str, amount: SomAmount) -> None:
+def _limits_lines(system: System, plan: Plan, minter: str, amount: SomAmount, *, executing: bool = False) -> None:
+    """Shows every limit that applies. When opening a request, a shortfall that can clear later (rate window,
+    reserves not yet attested) is a warning; when executing, it blocks."""
     c = system.controller
     cap, _, _, global_available = c.globalStatus()
     allowance, window_limit, _, minter_available = c.minterStatus(minter)
@@ -142,14 +146,15 @@ def _limits_lines(system: System, plan: Plan, minter: str, amount: SomAmount) ->
         plan.problems.append(f"{amount} is above the per-transaction cap of {som_text(cap)}")
     if units > allowance:
         plan.problems.append(f"{amount} is above this minter's remaining allowance of {som_text(allowance)}")
+    later = plan.problems if executing else plan.warnings
     if units > minter_available:
-        plan.warnings.append(f"the minter's rate window has only {som_text(minter_available)} left now; execution will wait for it to free up")
+        later.append(f"the minter's rate window has only {som_text(minter_available)} left now; execution must wait for it to free up")
     if units > global_available:
-        plan.warnings.append(f"the global rate window has only {som_text(global_available)} left now")
+        later.append(f"the global rate window has only {som_text(global_available)} left now")
     if not fresh:
-        plan.warnings.append("there is no fresh reserve attestation: the mint cannot execute until auditors attest")
+        later.append("there is no fresh reserve attestation: the mint cannot execute until auditors attest")
     elif units > headroom:
-        plan.warnings.append(f"{amount} exceeds the reserve headroom of {som_text(headroom)}: it cannot execute until reserves are attested higher")
+        later.append(f"{amount} exceeds the reserve headroom of {som_text(headroom)}: it cannot execute until reserves are attested higher")
     if c.config().mintingHalted:
         plan.problems.append("minting is halted by the guardian; only governance (timelock) can resume it")
 
@@ -248,7 +253,9 @@ def plan_mint_execute(system: System, executor: str, reference: str) -> Plan:
     if request.status != 1:
         plan.problems.append(f"the request is {STATUS_NAMES[request.status]}")
         return plan
-    _limits_lines(system, plan, request.requester, amount)
+    _limits_lines(system, plan, request.requester, amount, executing=True)
+    if request.approvals < request.approvalsRequired:
+        plan.problems.append(f"the request has {request.approvals} valid approval(s) and needs {request.approvalsRequired}")
     plan.calls.append(Call("executeMint", system.controller.executeMint, (ref,)))
     plan.check_by_simulation()
     return plan
@@ -381,6 +388,58 @@ def plan_halt_minting(system: System, caller: str) -> Plan:
     return plan
 
 
+def plan_attest_submit(system: System, submitter: str, signed: list) -> Plan:
+    """Submits an attestation with its auditors' signature files (checked against each other and the registry
+    first). Anyone may submit: the signatures are the authority."""
+    r = system.registry
+    attestation, signatures = collect(
+        signed, chain_id=system.provider.chain_id, registry=r.address, auditors=r.auditors(), threshold=r.auditorThreshold()
+    )
+    plan = Plan("Submit a reserve attestation", submitter)
+    plan.add("as of", utc(attestation.as_of))
+    _amount_lines(plan, "total reserves", attestation.total)
+    for custodian_id, tiyin in attestation.custodian_amounts:
+        plan.add(f"custodian {custodian_id}", f"{SomAmount(tiyin)}  ({r.custodian(custodian_id).name})")
+    plan.add("report", f"{attestation.report_uri} (hash 0x{attestation.report_hash.hex()})")
+    plan.add("signed by", ", ".join(a for a, _ in signatures))
+    plan.data.update(as_of=attestation.as_of, total_tiyin=attestation.total.tiyin)
+    if r.attestationCount() and r.latestAttestation().asOf >= attestation.as_of:
+        latest = r.latestAttestation()
+        if latest.asOf == attestation.as_of and latest.totalReservesTiyin == attestation.total.tiyin:
+            plan.nothing_to_do = "this attestation is already the latest one"
+            return plan
+    plan.calls.append(Call("submitAttestation", r.submitAttestation, (attestation.contract_input(), signatures)))
+    plan.check_by_simulation()
+    return plan
+
+
+GUARDIAN_ACTIONS = {
+    # name: (contract attribute, function, what the argument is)
+    "remove-minter": ("controller", "removeMinter", "minter address"),
+    "remove-approver": ("controller", "removeApprover", "approver address"),
+    "remove-auditor": ("registry", "removeAuditor", "auditor address"),
+    "deactivate-custodian": ("registry", "deactivateCustodian", "custodian id"),
+}
+
+
+def plan_guardian_action(system: System, guardian: str, action: str, target: str) -> Plan:
+    """The guardian's instant, risk-reducing removals (granting anything goes through the timelock)."""
+    if action not in GUARDIAN_ACTIONS:
+        raise ValueError(f"unknown action {action!r}; choose one of: {', '.join(GUARDIAN_ACTIONS)}")
+    contract_name, function, what = GUARDIAN_ACTIONS[action]
+    contract = getattr(system, contract_name)
+    plan = Plan(f"Guardian: {action}", guardian)
+    plan.add(what, target)
+    if action == "remove-approver":
+        plan.warnings.append("every approval given so far on open requests is voided; approvers must approve again")
+    if action == "remove-minter":
+        plan.warnings.append("the minter's allowance and window go to zero: its open requests cannot execute")
+    _require_role(plan, contract, "GUARDIAN_ROLE", guardian, contract_name)
+    plan.calls.append(Call(function, getattr(contract, function), (int(target) if what == "custodian id" else target,)))
+    plan.check_by_simulation()
+    return plan
+
+
 # ------------------------------------------------------------------------------------------------------
 # Runner
 # ------------------------------------------------------------------------------------------------------
@@ -420,5 +479,5 @@ def utc(timestamp: int) -> str:
 __all__ = [
     "Call", "Plan", "System", "Outcome", "OperationFailed", "execute",
     "plan_mint_request", "plan_mint_approve", "plan_mint_execute", "plan_mint_cancel",
-    "plan_redeem", "plan_burn_redeemed", "plan_freeze", "plan_pause", "plan_halt_minting", "utc",
+    "plan_redeem", "plan_burn_redeemed", "plan_attest_submit", "plan_freeze", "plan_pause", "plan_halt_minting", "plan_guardian_action", "utc",
 ]

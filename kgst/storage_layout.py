@@ -36,10 +36,6 @@ TOKEN_SOURCE = "contracts/KGSTToken.sol"
 TOKEN_CONTRACT = "KGSTToken"
 PROBE_SOURCE = "kgst-storage-layout-probe/StorageLayoutProbe.sol"  # in memory only, never written to disk
 ERC7201_TAG = "@custom:storage-location erc7201:"
-NPM_PACKAGES = {  # import prefix -> npm package, as ape-config.yaml's dependencies name them
-    "@openzeppelin/contracts/": "@openzeppelin/contracts",
-    "@openzeppelin/contracts-upgradeable/": "@openzeppelin/contracts-upgradeable",
-}
 
 
 class StorageLayoutError(RuntimeError):
@@ -62,10 +58,12 @@ class CompilerSettings:
     optimize: bool
     runs: int
     solc: Path
+    remappings: tuple[str, ...]  # solc remappings onto the dependencies' source folders (relative to the root)
 
     @classmethod
     def from_project(cls, root: Path = ROOT) -> "CompilerSettings":
-        """The settings of ape-config.yaml's `solidity:` section, and the project's compiler binary."""
+        """ape-config.yaml's `solidity:` settings, its import remappings resolved onto the dependencies' folders
+        (`local:` or `npm:` dependencies), and the project's compiler binary."""
         config = yaml.safe_load((root / "ape-config.yaml").read_text())
         solidity = config.get("solidity", {})
         version = str(solidity["version"])
@@ -73,20 +71,36 @@ class CompilerSettings:
         solc = binary_dir / f"solc-v{version}"
         if not solc.exists():
             raise StorageLayoutError(f"no compiler at {solc}: run `make setup` (it installs solc {version})")
+        folders = {}
         for dependency in config.get("dependencies", []):
-            package = root / "node_modules" / dependency["npm"]
-            installed = json.loads((package / "package.json").read_text())["version"]
-            if installed != str(dependency["version"]):
+            if "local" in dependency:
+                folder = Path(dependency["local"])
+            elif "npm" in dependency:
+                folder = Path("node_modules") / dependency["npm"]
+            else:
+                raise StorageLayoutError(f"dependency {dependency.get('name')}: only local: and npm: are supported")
+            folder = folder / dependency.get("config_override", {}).get("contracts_folder", ".")
+            manifest = root / folder / "package.json"
+            if manifest.exists() and json.loads(manifest.read_text())["version"] != str(dependency["version"]):
                 raise StorageLayoutError(
-                    f"{dependency['npm']} {installed} is installed but ape-config.yaml pins {dependency['version']}:"
-                    " run `npm ci`"
+                    f"{folder} is not version {dependency['version']} as ape-config.yaml pins: run `make setup`"
                 )
+            if not (root / folder).is_dir():
+                raise StorageLayoutError(f"dependency folder {folder} is missing: run `make setup`")
+            folders[f"{dependency['name']}/{dependency['version']}"] = folder.as_posix().rstrip("/.") or "."
+        remappings = []
+        for entry in solidity.get("import_remapping", []):
+            prefix, target = entry.split("=", 1)
+            if target not in folders:
+                raise StorageLayoutError(f"import remapping {entry}: no dependency {target} in ape-config.yaml")
+            remappings.append(f"{prefix.rstrip('/')}/={folders[target]}/")
         return cls(
             version=version,
             evm_version=str(solidity.get("evm_version", "prague")),
             optimize=bool(solidity.get("optimize", True)),
             runs=int(solidity.get("optimization_runs", 200)),
             solc=solc,
+            remappings=tuple(remappings),
         )
 
 
@@ -97,7 +111,7 @@ def _run_solc(settings: CompilerSettings, sources: dict, selection: dict, root: 
         "settings": {
             "evmVersion": settings.evm_version,
             "optimizer": {"enabled": settings.optimize, "runs": settings.runs},
-            "remappings": [f"{prefix}=node_modules/{package}/" for prefix, package in NPM_PACKAGES.items()],
+            "remappings": list(settings.remappings),
             "outputSelection": selection,
         },
     }
