@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IKGSTReserveRegistry} from "./interfaces/IKGSTReserveRegistry.sol";
@@ -414,7 +415,11 @@ contract KGSTReserveRegistry is AccessControlDefaultAdminRules, EIP712, IKGSTRes
             AssetBalance memory b = AssetBalance(asset.asset, asset.symbol, 0, true);
             for (uint256 w = 0; w < _reserveWallets.length; ++w) {
                 (bool ok, uint256 amount) = _balanceOf(asset.asset, _reserveWallets[w]);
-                if (ok) b.total += amount;
+                uint256 total;
+                // A token can report absurd balances; an overflowing sum marks the asset incomplete instead of
+                // making the whole view revert.
+                if (ok) (ok, total) = Math.tryAdd(b.total, amount);
+                if (ok) b.total = total;
                 else b.complete = false;
             }
             balances[a] = b;

@@ -171,14 +171,36 @@ def sign_with_key(attestation: Attestation, private_key: bytes | str, *, chain_i
     )
 
 
-def collect(signatures: Iterable[SignedAttestation], *, chain_id: int, registry: str, auditors: Iterable[str], threshold: int) -> tuple[Attestation, list[tuple[str, bytes]]]:
+SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+def _check_canonical(s: SignedAttestation) -> None:
+    """The registry (OpenZeppelin ECDSA) accepts only 65-byte signatures with low s and v of 27 or 28."""
+    sig = s.signature
+    if len(sig) != 65:
+        raise AttestationError(f"the signature in {s.auditor}'s file is {len(sig)} bytes, not 65")
+    if int.from_bytes(sig[32:64], "big") > SECP256K1_HALF_ORDER or sig[64] not in (27, 28):
+        raise AttestationError(f"the signature in {s.auditor}'s file is not in canonical form (high s or v not 27/28): sign again")
+
+
+def collect(
+    signatures: Iterable[SignedAttestation],
+    *,
+    chain_id: int,
+    registry: str,
+    auditors: Iterable[str],
+    threshold: int,
+    contract_auditors: Iterable[str] = (),
+) -> tuple[Attestation, list[tuple[str, bytes]]]:
     """Checks that the signature files agree with each other and with this registry, and returns the
-    attestation and the contract's AuditorSignature list. Raises AttestationError before anything is sent."""
+    attestation and the contract's AuditorSignature list. Raises AttestationError before anything is sent.
+    Signatures of `contract_auditors` (smart-contract wallets, ERC-1271) cannot be checked off-chain."""
     signatures = list(signatures)
     if not signatures:
         raise AttestationError("no signature files given")
     attestation = signatures[0].attestation
     registered = {to_checksum_address(a) for a in auditors}
+    contract_auditors = {to_checksum_address(a) for a in contract_auditors}
     seen: set[str] = set()
     for s in signatures:
         if s.chain_id != chain_id:
@@ -192,7 +214,13 @@ def collect(signatures: Iterable[SignedAttestation], *, chain_id: int, registry:
         if s.auditor in seen:
             raise AttestationError(f"{s.auditor} signed twice; each auditor counts once")
         seen.add(s.auditor)
-        recovered = Account._recover_hash(digest(attestation, chain_id=chain_id, registry=registry), signature=s.signature)
+        if s.auditor in contract_auditors:
+            continue  # an ERC-1271 wallet: only the wallet can judge its signature (the registry asks it)
+        _check_canonical(s)
+        try:
+            recovered = Account._recover_hash(digest(attestation, chain_id=chain_id, registry=registry), signature=s.signature)
+        except Exception as err:  # noqa: BLE001 - eth-keys raises several types for unusable signatures
+            raise AttestationError(f"the signature in {s.auditor}'s file is unusable: {err}") from None
         if recovered != s.auditor:
             raise AttestationError(f"the signature in {s.auditor}'s file was not made by {s.auditor}")
     if len(seen) < threshold:

@@ -64,6 +64,14 @@ EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "AttestationNotNewer": lambda a: "this attestation is not newer than the latest one",
     "AttestationAlreadySubmitted": lambda a: "this attestation was already submitted",
     "NotEnoughSignatures": lambda a: f"{a['provided']} auditor signature(s) given, {a['required']} needed",
+    "AttestationFromFuture": lambda a: f"the attestation is dated {a['asOf']}, later than the chain's time {a['nowTimestamp']}",
+    "UnknownAuditor": lambda a: f"{a['signer']} is not a registered auditor",
+    "DuplicateSigner": lambda a: f"{a['signer']} signed twice; each auditor counts once",
+    "InvalidSignature": lambda a: f"the signature of {a['signer']} does not match this attestation on this chain and registry",
+    "CustodianSumMismatch": lambda a: f"the custodian amounts add up to {a['sumTiyin']} tiyin, not the total of {a['totalTiyin']} tiyin",
+    "CustodianInactive": lambda a: f"custodian {a['custodianId']} is not active",
+    "UnknownCustodian": lambda a: f"there is no custodian {a['custodianId']}",
+    "CallerNotMinter": lambda a: f"{a['caller']} is not the token's minter (only the issuance controller mints and burns)",
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ape.exceptions import ContractLogicError
 
 from kgst.amounts import SomAmount, from_units
-from kgst.attestation import collect
+from kgst.attestation import collect, digest
 from kgst.deploy import DEFAULT_ADMIN_ROLE, ROLES
 from kgst.errors import explain, register_abis, som_text
 from kgst.manifest import Manifest, load_for
@@ -392,8 +392,10 @@ def plan_attest_submit(system: System, submitter: str, signed: list) -> Plan:
     """Submits an attestation with its auditors' signature files (checked against each other and the registry
     first). Anyone may submit: the signatures are the authority."""
     r = system.registry
+    auditors = r.auditors()
     attestation, signatures = collect(
-        signed, chain_id=system.provider.chain_id, registry=r.address, auditors=r.auditors(), threshold=r.auditorThreshold()
+        signed, chain_id=system.provider.chain_id, registry=r.address, auditors=auditors, threshold=r.auditorThreshold(),
+        contract_auditors=[a for a in auditors if system.provider.get_code(a)],
     )
     plan = Plan("Submit a reserve attestation", submitter)
     plan.add("as of", utc(attestation.as_of))
@@ -403,11 +405,9 @@ def plan_attest_submit(system: System, submitter: str, signed: list) -> Plan:
     plan.add("report", f"{attestation.report_uri} (hash 0x{attestation.report_hash.hex()})")
     plan.add("signed by", ", ".join(a for a, _ in signatures))
     plan.data.update(as_of=attestation.as_of, total_tiyin=attestation.total.tiyin)
-    if r.attestationCount() and r.latestAttestation().asOf >= attestation.as_of:
-        latest = r.latestAttestation()
-        if latest.asOf == attestation.as_of and latest.totalReservesTiyin == attestation.total.tiyin:
-            plan.nothing_to_do = "this attestation is already the latest one"
-            return plan
+    if r.attestationSubmitted(digest(attestation, chain_id=system.provider.chain_id, registry=r.address)):
+        plan.nothing_to_do = "this attestation was already submitted"
+        return plan
     plan.calls.append(Call("submitAttestation", r.submitAttestation, (attestation.contract_input(), signatures)))
     plan.check_by_simulation()
     return plan

@@ -27,7 +27,7 @@ def cli():
 @click.option("--amount", "amounts", multiple=True, required=True, help='CUSTODIAN_ID=SOM, e.g. 0="300,000,000.00" (repeat)')
 @click.option("--report", type=click.Path(exists=True, path_type=Path), required=True, help="the auditor's report document")
 @click.option("--uri", required=True, help="where the report can be read (ipfs://..., https://...)")
-@click.option("--as-of", "as_of", help="when the balances were measured, ISO 8601 UTC (default: now)")
+@click.option("--as-of", "as_of", help="when the balances were measured, ISO 8601 UTC (default: the previous minute)")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @handle_errors
 def prepare(amounts, report, uri, as_of, out):
@@ -38,7 +38,11 @@ def prepare(amounts, report, uri, as_of, out):
         if not custodian.strip().isdigit():
             raise click.BadParameter(f"expected CUSTODIAN_ID=SOM, got {item!r}")
         pairs.append((int(custodian), parse_som(amount, allow_zero=True).tiyin))
-    when = dt.datetime.fromisoformat(as_of.replace("Z", "+00:00")) if as_of else dt.datetime.now(dt.timezone.utc)
+    if as_of:
+        when = dt.datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    else:
+        # The start of the previous minute: a chain whose clock runs a few seconds behind still accepts it.
+        when = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
     attestation = Attestation(int(when.timestamp()), tuple(sorted(pairs)), report_hash_of(report.read_bytes()), uri)
     out.write_text(json.dumps(attestation.to_json(), indent=2) + "\n")
     click.echo(f"attestation of {attestation.total} ({attestation.total.words()}) as of {when.isoformat()} written to {out}")
@@ -48,9 +52,10 @@ def prepare(amounts, report, uri, as_of, out):
 @click.argument("attestation_file", type=click.Path(exists=True, path_type=Path))
 @click.option("--account", required=True, help="the auditor's account: alias:NAME (or test:N locally)")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--deployments", type=click.Path(path_type=Path), default=Path("deployments"))
 @network_option
 @handle_errors
-def sign(attestation_file, account, out, network):
+def sign(attestation_file, account, out, deployments, network):
     """Sign an attestation as an auditor (binds it to this network's chain id and registry)."""
     from ape import project
 
@@ -61,7 +66,7 @@ def sign(attestation_file, account, out, network):
     except json.JSONDecodeError as err:
         raise AttestationError(f"{attestation_file} is not JSON: {err}") from None
     with connected(network) as provider:
-        system = System.load(project, provider)
+        system = System.load(project, provider, deployments)
         signer = signer_for(account, provider)
         signed = sign_with_account(attestation, signer, chain_id=provider.chain_id, registry=system.registry.address)
     signed.save(out)
