@@ -31,6 +31,8 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     uint256 public constant TOKEN_UNITS_PER_TIYIN = 1e16;
     uint256 public constant MAX_APPROVALS = 16;
     uint256 public constant BPS = 10_000;
+    /// @notice Requests stay open at most this long (also keeps expiry timestamps far inside uint32).
+    uint256 public constant MAX_REQUEST_TTL = 30 days;
 
     IKGSTToken public immutable token;
     IKGSTReserveRegistry public immutable registry;
@@ -250,7 +252,9 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     constructor(InitParams memory p) AccessControlDefaultAdminRules(p.adminTransferDelay, p.admin) {
         if (address(p.token) == address(0) || address(p.registry) == address(0)) revert ZeroAddress();
         if (p.guardian == address(0) || p.redemptionDesk == address(0)) revert ZeroAddress();
-        if (p.windowSeconds == 0 || p.maxAttestationAge == 0 || p.requestTtl == 0) revert InvalidConfig();
+        if (p.windowSeconds == 0 || p.maxAttestationAge == 0 || p.requestTtl == 0 || p.requestTtl > MAX_REQUEST_TTL) {
+            revert InvalidConfig();
+        }
         if (p.reserveMarginBps > BPS) revert InvalidConfig();
         token = p.token;
         registry = p.registry;
@@ -361,6 +365,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     /// deposit reference stays used.
     function cancelRequest(bytes32 requestId) external {
         Request storage r = _requests[requestId];
+        if (r.status == RequestStatus.None) revert UnknownRequest(requestId);
         if (r.status != RequestStatus.Pending) revert RequestNotPending(requestId, _statusOf(r));
         if (msg.sender != r.requester && !hasRole(GUARDIAN_ROLE, msg.sender)) revert NotRequesterOrGuardian(msg.sender);
         r.status = RequestStatus.Cancelled;
@@ -484,7 +489,7 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
     }
 
     function setRequestTtl(uint32 newTtl) external {
-        if (newTtl == 0) revert InvalidConfig();
+        if (newTtl == 0 || newTtl > MAX_REQUEST_TTL) revert InvalidConfig();
         uint32 old = _config.requestTtl;
         _authorizeChange(newTtl > old);
         _config.requestTtl = newTtl;
@@ -778,8 +783,11 @@ contract KGSTIssuanceController is AccessControlDefaultAdminRules, IKGSTIssuance
         if (depositRefUsed(depositRef)) revert DepositRefAlreadyUsed(depositRef);
     }
 
+    /// @dev Refused at request time what the token would refuse at execution: no request that cannot succeed.
     function _checkRecipient(address recipient) private view {
-        if (recipient == address(0) || recipient == address(this)) revert InvalidRecipient(recipient);
+        if (recipient == address(0) || recipient == address(this) || recipient == address(token)) {
+            revert InvalidRecipient(recipient);
+        }
     }
 
     function _addMinter(address minter, uint256 allowance, uint256 windowLimit) private {

@@ -295,7 +295,10 @@ contract KGSTToken is
     /// approval or signature; only `wipeFrozen` (asset protection, frozen accounts) can.
     function burn(address from, uint256 amount) external {
         _requireMinter();
-        if (from != msg.sender) _spendAllowance(from, msg.sender, amount);
+        if (from != msg.sender) {
+            _requireNotFrozen(msg.sender); // the minter spends an allowance here: the spender rule applies
+            _spendAllowance(from, msg.sender, amount);
+        }
         _update(from, address(0), amount);
     }
 

@@ -6,7 +6,6 @@ class name is the error's name. Amount arguments are KGST base units and are sho
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from eth_abi import decode
@@ -86,31 +85,41 @@ def register_abis(*contracts) -> None:
                 _KNOWN_ERRORS[selector] = (item.name, [i.name for i in item.inputs], types)
 
 
-def _decode_raw(message: str) -> tuple[str, dict[str, Any]] | None:
-    match = re.search(r"0x([0-9a-fA-F]{8})(?::\s*|)([0-9a-fA-F]*)", message)
-    if not match or bytes.fromhex(match.group(1)) not in _KNOWN_ERRORS:
+def decode_revert(data: bytes) -> tuple[str, dict[str, Any]] | None:
+    """(error name, arguments) for revert data of a known KGST custom error, else None."""
+    if len(data) < 4 or data[:4] not in _KNOWN_ERRORS:
         return None
-    name, names, types = _KNOWN_ERRORS[bytes.fromhex(match.group(1))]
+    name, names, types = _KNOWN_ERRORS[data[:4]]
     try:
-        values = decode(types, bytes.fromhex(match.group(2))) if types else ()
+        values = decode(types, data[4:]) if types else ()
     except Exception:  # noqa: BLE001 - undecodable arguments: keep the name
         return name, {}
     return name, dict(zip(names, values))
 
 
-def explain(err: Exception) -> str:
-    """A one-line explanation of a revert (or any Ape error) for an operator."""
-    name = type(err).__name__
-    inputs = getattr(err, "inputs", None) or {}
-    if name not in EXPLANATIONS and (decoded := _decode_raw(str(err))):
-        name, inputs = decoded
+def explain_revert(data: bytes) -> str:
+    """An operator's sentence for raw revert data (from eth_call)."""
+    decoded = decode_revert(data)
+    if decoded is None:
+        return f"the contract refused it (revert data 0x{data.hex()})" if data else "the contract refused it without a reason"
+    return _sentence(*decoded)
+
+
+def _sentence(name: str, inputs: dict[str, Any]) -> str:
     if name in EXPLANATIONS:
         try:
             return EXPLANATIONS[name](inputs)
         except (KeyError, TypeError):
             pass
-    if inputs:
-        args = ", ".join(f"{k}={_hex(v)}" for k, v in inputs.items())
-        return f"the contract refused it: {name}({args})"
+    args = ", ".join(f"{k}={_hex(v)}" for k, v in inputs.items())
+    return f"the contract refused it: {name}({args})"
+
+
+def explain(err: Exception) -> str:
+    """A one-line explanation of a revert Ape raised while sending (or any Ape error) for an operator."""
+    name = type(err).__name__
+    inputs = getattr(err, "inputs", None) or {}
+    if name not in {"ContractLogicError", "CustomError", "VirtualMachineError"}:
+        return _sentence(name, inputs)
     message = str(err).strip() or name
-    return f"the contract refused it: {message}" if name in {"ContractLogicError", "CustomError"} else message
+    return f"the contract refused it: {message}"

@@ -17,7 +17,7 @@ from ape.exceptions import ContractLogicError
 from kgst.amounts import SomAmount, from_units
 from kgst.attestation import collect, digest
 from kgst.deploy import DEFAULT_ADMIN_ROLE, ROLES
-from kgst.errors import explain, register_abis, som_text
+from kgst.errors import explain, explain_revert, register_abis, som_text
 from kgst.manifest import Manifest, load_for
 from kgst.refs import case_ref, deposit_ref, payout_ref, to_hex
 
@@ -33,10 +33,34 @@ class Call:
     args: tuple
 
     def simulate(self, sender: str) -> None:
-        self.method.call(*self.args, sender=sender)
+        """eth_call as `sender`; raises Reverted with the raw revert data (Ape's own call path turns custom
+        error data into lossy text, so the arguments could not be decoded reliably)."""
+        from ape import chain
+        from web3.exceptions import ContractCustomError, ContractLogicError as Web3LogicError, ContractPanicError
+
+        data = "0x" + bytes(self.method.encode_input(*self.args)).hex()
+        try:
+            chain.provider.web3.eth.call({"from": sender, "to": self.method.contract.address, "data": data})
+        except ContractCustomError as err:
+            raise Reverted(bytes.fromhex(str(err.data).removeprefix("0x"))) from None
+        except ContractPanicError as err:
+            raise Reverted(b"", f"the contract failed with an arithmetic or internal error ({err})") from None
+        except Web3LogicError as err:
+            raw = getattr(err, "data", None)
+            data_bytes = bytes.fromhex(raw.removeprefix("0x")) if isinstance(raw, str) and raw.startswith("0x") else b""
+            raise Reverted(data_bytes, str(err) if not data_bytes else None) from None
 
     def send(self, signer):
         return self.method(*self.args, sender=signer)
+
+
+class Reverted(Exception):
+    """A simulated call reverted; `reason` is the operator's sentence."""
+
+    def __init__(self, data: bytes, reason: str | None = None):
+        super().__init__(reason or explain_revert(data))
+        self.data = data
+        self.reason = reason or explain_revert(data)
 
 
 @dataclass
@@ -60,8 +84,8 @@ class Plan:
             return
         try:
             self.calls[0].simulate(self.signer)
-        except ContractLogicError as err:
-            self.problems.append(explain(err))
+        except Reverted as err:
+            self.problems.append(err.reason)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -51,7 +51,7 @@ def cli(network):
 
     started = time.monotonic()
     t = accounts.test_accounts
-    deployer, guardian, compliance, minter = t[0], t[2], t[3], t[6]
+    deployer, compliance, minter = t[0], t[3], t[6]
     approvers, auditors = [t[8], t[9], t[10]], [t[11], t[12], t[13]]
     alice, bob, carol, dave = t[14], t[15], t[16], t[17]
     deployments = OUT / "deployments"

@@ -8,8 +8,6 @@ or cancel it (guardian).
   ape run governance cancel 0x<operation id> --account alias:guardian
 """
 
-import json
-
 import click
 
 from kgst import governance

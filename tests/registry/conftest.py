@@ -7,25 +7,11 @@ Ape reverts the chain after every test, so each test may change anything.
 
 from __future__ import annotations
 
-import os
 
 import pytest
-from ape_ethereum.trace import Trace
 
 from tests.registry.helpers import Input, attestation_input, signatures
 from tests.suite import OUTSIDERS, RESERVE_WALLETS
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_call_trace_printout_on_expected_reverts():
-    """ape-foundry prints a call trace for every revert (~0.5 s each); these tests revert on purpose many times.
-    Decoding of custom errors is unaffected. Set KGST_SHOW_REVERT_TRACES=1 to see the traces."""
-    if os.environ.get("KGST_SHOW_REVERT_TRACES"):
-        yield
-        return
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Trace, "show", lambda self, *args, **kwargs: None)
-        yield
 
 
 @pytest.fixture

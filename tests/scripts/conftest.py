@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.suite import ROOT
+from tests.suite import ROOT, Suite
 
 
 
@@ -69,3 +69,17 @@ def deployed(commands):
     result = commands.run("deploy", "--params", "config/local.yaml", "--account", "test:0", "--yes")
     assert result.exit_code == 0, result.output
     return commands
+
+
+@pytest.fixture
+def funded(deployed, accounts, chain):
+    """Deployed, with 550 million som attested (through the registry directly: the attest commands are
+    tested in test_mint_commands)."""
+    from ape import project
+
+    manifest = json.loads((deployed.deployments / "bsc-dev.json").read_text())
+    c = manifest["contracts"]
+    suite = Suite(project.KGSTToken.at(c["token"]), project.KGSTIssuanceController.at(c["controller"]),
+                  project.KGSTReserveRegistry.at(c["registry"]), project.KGSTTimelock.at(c["timelock"]), accounts, chain, None)
+    suite.attest()
+    return deployed, suite

@@ -14,11 +14,17 @@ def nonce(accounts, ref: str) -> int:
     return accounts[int(ref.split(":")[1])].nonce
 
 
-def test_attestation_is_prepared_signed_and_submitted(deployed, accounts, tmp_path, chain):
+def test_attestation_is_prepared_signed_and_submitted(deployed, accounts, tmp_path):
+    import datetime as dt
+
+    from ape import chain as ape_chain
+
     (tmp_path / "report.pdf").write_bytes(b"auditor's report")
+    # As of a minute ago by the chain's clock (after many snapshot reverts, a test node's clock lags the wall clock).
+    as_of = dt.datetime.fromtimestamp(ape_chain.pending_timestamp - 60, dt.timezone.utc).isoformat()
     prepared = deployed.run("attest", "prepare", "--amount", "0=300,000,000.00", "--amount", "2=50,000,000.00",
                             "--report", str(tmp_path / "report.pdf"), "--uri", "ipfs://report", "--out", str(tmp_path / "att.json"),
-                            network=None, deployments=False)
+                            "--as-of", as_of, network=None, deployments=False)
     assert prepared.exit_code == 0, prepared.output
     assert "350,000,000.00 KGS (three hundred fifty million som)" in prepared.output
     signatures = []
@@ -39,7 +45,7 @@ def test_attestation_is_prepared_signed_and_submitted(deployed, accounts, tmp_pa
 @pytest.fixture
 def reserves(deployed, accounts, tmp_path):
     """A fresh 350-million-som attestation for the tests below (each test is reverted afterwards)."""
-    test_attestation_is_prepared_signed_and_submitted(deployed, accounts, tmp_path, None)
+    test_attestation_is_prepared_signed_and_submitted(deployed, accounts, tmp_path)
     return deployed
 
 

@@ -1,0 +1,1 @@
+"""KGST token tests (contracts/KGSTToken.sol behind contracts/KGSTProxy.sol)."""
