@@ -28,6 +28,8 @@ from kgst.params import ParamsError
 from kgst.refs import ReferenceFormatError
 
 DEFAULT_NETWORK = "bsc:dev"
+# The node URL each public network (and its local fork) reads from the environment (ape-config.yaml).
+RPC_VARIABLES = {"testnet": "BSC_TESTNET_RPC", "mainnet": "BSC_MAINNET_RPC"}
 NOTHING_SENT = "Nothing was sent."
 INPUT_ERRORS = (AmountError, AddressError, ReferenceFormatError, ParamsError, ManifestError, AccountRefError,
                 AttestationError, DeploymentError)
@@ -85,8 +87,10 @@ def connected(network: str) -> Iterator[Any]:
     from ape import networks
     from ape.exceptions import ApeException, NetworkError
 
-    if "testnet" in network and "fork" not in network and not os.environ.get("BSC_TESTNET_RPC"):
-        raise CommandError(f"BSC_TESTNET_RPC is not set: export the URL of your BSC testnet RPC node. {NOTHING_SENT}")
+    for chain_name, variable in RPC_VARIABLES.items():
+        uses_default_uri = network.count(":") < 3  # bsc:testnet or bsc:testnet:node, not bsc:testnet:node:<url>
+        if f":{chain_name}" in network and uses_default_uri and not os.environ.get(variable):
+            raise CommandError(f"{variable} is not set: export the URL of your BSC {chain_name} RPC node. {NOTHING_SENT}")
     try:
         context = networks.parse_network_choice(network)
     except NetworkError as err:
@@ -151,7 +155,7 @@ def _finish(plan: Plan, as_json: bool, *, ok: bool, message: str, code: int) -> 
 
 def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+    return text[0].rstrip(".") if text else type(err).__name__
 
 
 def run_command(build: Callable, *, network: str, account: str, yes: bool, dry_run: bool, as_json: bool, deployments: Path) -> None:
