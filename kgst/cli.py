@@ -22,17 +22,19 @@ from kgst.addresses import AddressError
 from kgst.amounts import AmountError
 from kgst.attestation import AttestationError
 from kgst.deploy import DeploymentError
+from kgst.governance import GovernanceInputError
 from kgst.manifest import DEPLOYMENTS_DIR, ManifestError
 from kgst.ops import OperationFailed, Plan, execute
 from kgst.params import ParamsError
 from kgst.refs import ReferenceFormatError
+from kgst.storage_layout import StorageLayoutError
 
 DEFAULT_NETWORK = "bsc:dev"
 # The node URL each public network (and its local fork) reads from the environment (ape-config.yaml).
 RPC_VARIABLES = {"testnet": "BSC_TESTNET_RPC", "mainnet": "BSC_MAINNET_RPC"}
 NOTHING_SENT = "Nothing was sent."
 INPUT_ERRORS = (AmountError, AddressError, ReferenceFormatError, ParamsError, ManifestError, AccountRefError,
-                AttestationError, DeploymentError)
+                AttestationError, DeploymentError, GovernanceInputError, StorageLayoutError)
 
 
 class CommandError(click.ClickException):

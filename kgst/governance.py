@@ -22,6 +22,10 @@ OPERATION_STATES = {0: "unset", 1: "waiting", 2: "ready", 3: "done"}
 ZERO32 = b"\x00" * 32
 
 
+class GovernanceInputError(ValueError):
+    """An unknown action, operation or role, or arguments that do not fit the action."""
+
+
 @dataclass(frozen=True)
 class Action:
     """A named governance change: which contract function it calls, built from text arguments."""
@@ -31,9 +35,15 @@ class Action:
     build: Callable[[System, list[str]], tuple[Any, tuple]]  # -> (contract method, arguments)
 
 
+def _role(name: str) -> bytes:
+    if name not in ROLES:
+        raise GovernanceInputError(f"unknown role {name!r}; one of: {', '.join(sorted(ROLES))}")
+    return ROLES[name]
+
+
 def _one(args: list[str], n: int, usage: str) -> list[str]:
     if len(args) != n:
-        raise ValueError(f"expected {n} argument(s): {usage}")
+        raise GovernanceInputError(f"expected {n} argument(s): {usage}")
     return args
 
 
@@ -56,7 +66,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("add-custodian", "NAME BANK_ACCOUNT", lambda s, a: (s.registry.addCustodian, (_one(a, 2, "NAME BANK_ACCOUNT")[0], account_ref(a[1])))),
     Action("upgrade-token", "NEW_IMPLEMENTATION", lambda s, a: (s.token.upgradeToAndCall, (parse_address(_one(a, 1, "NEW_IMPLEMENTATION")[0]), b""))),
     Action("set-token-minter", "NEW_CONTROLLER", lambda s, a: (s.token.setMinter, (parse_address(_one(a, 1, "NEW_CONTROLLER")[0]),))),
-    Action("grant-token-role", "ROLE ADDRESS", lambda s, a: (s.token.grantRole, (ROLES[_one(a, 2, "ROLE ADDRESS")[0]], parse_address(a[1])))),
+    Action("grant-token-role", "ROLE ADDRESS", lambda s, a: (s.token.grantRole, (_role(_one(a, 2, "ROLE ADDRESS")[0]), parse_address(a[1])))),
+    Action("revoke-token-role", "ROLE ADDRESS", lambda s, a: (s.token.revokeRole, (_role(_one(a, 2, "ROLE ADDRESS")[0]), parse_address(a[1])))),
+    Action("grant-controller-role", "ROLE ADDRESS", lambda s, a: (s.controller.grantRole, (_role(_one(a, 2, "ROLE ADDRESS")[0]), parse_address(a[1])))),
+    Action("revoke-controller-role", "ROLE ADDRESS", lambda s, a: (s.controller.revokeRole, (_role(_one(a, 2, "ROLE ADDRESS")[0]), parse_address(a[1])))),
 )}
 
 
@@ -81,8 +94,11 @@ class Operation:
 def build_call(system: System, action_name: str, args: list[str]) -> tuple[str, bytes, str]:
     """(target, calldata, description) for a named action."""
     if action_name not in ACTIONS:
-        raise ValueError(f"unknown action {action_name!r}; choose one of: {', '.join(sorted(ACTIONS))}")
-    method, call_args = ACTIONS[action_name].build(system, args)
+        raise GovernanceInputError(f"unknown action {action_name!r}; choose one of: {', '.join(sorted(ACTIONS))}")
+    try:
+        method, call_args = ACTIONS[action_name].build(system, args)
+    except ValueError as err:  # includes int() of a non-number and the amount/address parsers' errors
+        raise GovernanceInputError(f"{action_name} {ACTIONS[action_name].usage}: {err}") from None
     data = bytes(method.encode_input(*call_args))
     description = f"{action_name} {' '.join(args)}".strip()
     return method.contract.address, data, description
@@ -144,7 +160,7 @@ def _find(system: System, op_id_hex: str) -> Operation:
     for op in list_operations(system):
         if op.id == wanted:
             return op
-    raise ValueError(f"no scheduled operation {op_id_hex} on this timelock")
+    raise GovernanceInputError(f"no scheduled operation {op_id_hex} on this timelock")
 
 
 def plan_execute(system: System, executor: str, op_id_hex: str) -> Plan:

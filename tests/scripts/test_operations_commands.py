@@ -131,3 +131,31 @@ def test_deploy_refuses_a_second_deployment_on_the_same_network(deployed):
     assert result.exit_code == 2 and "already has a deployment" in result.output and "--redeploy" in result.output
     bad_params = deployed.run("deploy", "--params", "config/nope.yaml", "--account", "test:0", "--yes")
     assert bad_params.exit_code == 2 and "no such parameters file" in bad_params.output
+
+
+def test_token_upgrade_is_prepared_then_scheduled_and_executed_through_the_timelock(funded, chain):
+    commands, suite = funded
+    governance = f"test:{GOVERNANCE}"
+    prepared = commands.json("upgrade", "prepare", "--account", "test:0", "--yes")
+    implementation = prepared["implementation"]
+    assert prepared["replaces"] != implementation and "upgrade-token" in prepared["schedule_with"]
+    scheduled = commands.json("governance", "schedule", "upgrade-token", implementation, "--account", governance, "--yes")
+    chain.pending_timestamp += 61
+    chain.mine()
+    assert commands.run("governance", "execute", scheduled["operation_id"], "--account", governance, "--yes").exit_code == 0
+    slot = int.from_bytes(__import__("eth_utils").keccak(text="eip1967.proxy.implementation"), "big") - 1
+    assert bytes(chain.provider.get_storage(suite.token.address, slot))[-20:].hex() == implementation[2:].lower()
+    assert suite.token.symbol() == "KGST"
+
+
+def test_bad_governance_input_is_refused_before_anything_is_sent(funded):
+    commands, _ = funded
+    governance = f"test:{GOVERNANCE}"
+    wrong_count = commands.run("governance", "schedule", "set-per-tx-cap", "--account", governance, "--yes")
+    assert wrong_count.exit_code == 2 and "expected 1 argument(s)" in wrong_count.output
+    bad_number = commands.run("governance", "schedule", "set-max-attestation-age", "two days", "--account", governance, "--yes")
+    assert bad_number.exit_code == 2 and "Nothing was sent." in bad_number.output
+    bad_role = commands.run("governance", "schedule", "grant-token-role", "KING_ROLE", "0x90F79bf6EB2c4f870365E785982E1f101E93b906", "--account", governance, "--yes")
+    assert bad_role.exit_code == 2 and "unknown role 'KING_ROLE'" in bad_role.output
+    unknown_op = commands.run("governance", "execute", "0x" + "ab" * 32, "--account", governance, "--yes")
+    assert unknown_op.exit_code == 2 and "no scheduled operation" in unknown_op.output
