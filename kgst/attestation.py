@@ -16,6 +16,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
+from kgst import eip712
 from kgst.amounts import SomAmount
 
 DOMAIN_NAME = "KGST Reserve Registry"
@@ -99,20 +100,8 @@ def report_hash_of(report: bytes) -> bytes:
 
 
 def typed_data(attestation: Attestation, *, chain_id: int, registry: str) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            **ATTESTATION_TYPES,
-        },
-        "primaryType": "Attestation",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": to_checksum_address(registry)},
-        "message": attestation.message(),
-    }
+    return eip712.typed_data(name=DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=chain_id, contract=registry,
+                             primary="Attestation", fields=ATTESTATION_TYPES["Attestation"], message=attestation.message())
 
 
 def digest(attestation: Attestation, *, chain_id: int, registry: str) -> bytes:

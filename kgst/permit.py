@@ -9,31 +9,25 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
+from kgst.eip712 import typed_data
+
 TOKEN_NAME = "Kyrgyz Som Token"
 TOKEN_VERSION = "1"
 
 
+PERMIT_FIELDS = [
+    {"name": "owner", "type": "address"},
+    {"name": "spender", "type": "address"},
+    {"name": "value", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+
+
 def permit_typed_data(*, token: str, chain_id: int, owner: str, spender: str, value: int, nonce: int, deadline: int) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": TOKEN_NAME, "version": TOKEN_VERSION, "chainId": chain_id, "verifyingContract": to_checksum_address(token)},
-        "message": {"owner": to_checksum_address(owner), "spender": to_checksum_address(spender), "value": value, "nonce": nonce, "deadline": deadline},
-    }
+    message = {"owner": to_checksum_address(owner), "spender": to_checksum_address(spender), "value": value, "nonce": nonce, "deadline": deadline}
+    return typed_data(name=TOKEN_NAME, version=TOKEN_VERSION, chain_id=chain_id, contract=token, primary="Permit",
+                      fields=PERMIT_FIELDS, message=message)
 
 
 def sign_permit(signer, *, token: str, chain_id: int, spender: str, value: int, nonce: int, deadline: int) -> tuple[int, bytes, bytes]:
