@@ -210,7 +210,8 @@ contract KGSTToken is
         return _tokenStorage().balanceWords[account].value & FROZEN_FLAG != 0;
     }
 
-    /// @notice Lifetime counters: totalSupply == totalMinted - totalBurned - totalWiped at all times.
+    /// @notice Lifetime counters, read together: totalSupply == minted - burned - wiped at all times. (No separate
+    /// getter per counter: every external function lengthens the dispatcher that each transfer walks through.)
     function supplyCounters()
         external
         view
@@ -218,18 +219,6 @@ contract KGSTToken is
     {
         TokenStorage storage $ = _tokenStorage();
         return ($.totalSupply, $.totalMinted, $.totalBurned, $.totalWiped);
-    }
-
-    function totalMinted() external view returns (uint256) {
-        return _tokenStorage().totalMinted;
-    }
-
-    function totalBurned() external view returns (uint256) {
-        return _tokenStorage().totalBurned;
-    }
-
-    function totalWiped() external view returns (uint256) {
-        return _tokenStorage().totalWiped;
     }
 
     // ----------------------------------------------------------------------------------------------------
@@ -244,8 +233,14 @@ contract KGSTToken is
 
     /// @dev The spender (caller) is checked for freeze too; owner and recipient are checked in `_update`.
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
-        if (from == address(0)) revert ERC20InvalidSender(address(0)); // else a 0-value "mint" event
-        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        bool eitherIsZero; // one branch on the hot path for both checks
+        assembly ("memory-safe") {
+            eitherIsZero := or(iszero(from), iszero(to))
+        }
+        if (eitherIsZero) {
+            if (from == address(0)) revert ERC20InvalidSender(address(0)); // else a 0-value "mint" event
+            revert ERC20InvalidReceiver(address(0));
+        }
         _requireNotFrozen(msg.sender);
         _spendAllowance(from, msg.sender, value);
         _update(from, to, value);
@@ -514,7 +509,7 @@ contract KGSTToken is
         } else {
             BalanceWord storage fromBalance = $.balanceWords[from];
             uint256 fromWord = fromBalance.value;
-            if (fromWord & FROZEN_FLAG != 0) revert AccountFrozen(from);
+            if (int256(fromWord) < 0) revert AccountFrozen(from); // bit 255 (frozen) is the sign bit
             if (fromWord < value) revert ERC20InsufficientBalance(from, fromWord, value);
             unchecked {
                 fromBalance.value = fromWord - value;
@@ -529,7 +524,7 @@ contract KGSTToken is
             if (to == address(this)) revert ERC20InvalidReceiver(to);
             BalanceWord storage toBalance = $.balanceWords[to];
             uint256 toWord = toBalance.value;
-            if (toWord & FROZEN_FLAG != 0) revert AccountFrozen(to);
+            if (int256(toWord) < 0) revert AccountFrozen(to);
             unchecked {
                 toBalance.value = toWord + value; // stays below bit 255: balances <= totalSupply < 2^128
             }
@@ -571,7 +566,7 @@ contract KGSTToken is
     }
 
     function _requireNotFrozen(address account) private view {
-        if (_tokenStorage().balanceWords[account].value & FROZEN_FLAG != 0) revert AccountFrozen(account);
+        if (int256(_tokenStorage().balanceWords[account].value) < 0) revert AccountFrozen(account);
     }
 
     function _freeze(address account, bytes32 caseRef) private {

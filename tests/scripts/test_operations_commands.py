@@ -50,7 +50,7 @@ def test_freeze_unfreeze_and_wipe_with_a_case_reference(holding, accounts):
     redeem = commands.run("redeem", "holder", "--amount", "1.00", "--payout", "P-FROZEN", "--account", HOLDER, "--yes")
     assert redeem.exit_code == 2 and "is frozen" in redeem.output
     wiped = commands.json("compliance", "wipe", "--address", holder, "--case", "Confiscation 2", "--account", officer, "--yes")
-    assert wiped["ok"] and suite.token.balanceOf(holder) == 0 and suite.token.totalWiped() == som(10_000)
+    assert wiped["ok"] and suite.token.balanceOf(holder) == 0 and suite.token.supplyCounters()[3] == som(10_000)
     not_officer = commands.run("compliance", "unfreeze", "--address", holder, "--case", "x", "--account", HOLDER, "--yes")
     assert not_officer.exit_code == 2 and "does not hold ASSET_PROTECTION_ROLE" in not_officer.output
 

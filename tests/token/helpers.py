@@ -176,6 +176,7 @@ class StateReader:
 
     def __init__(self, batcher, token, accounts: dict, authorizations=(), extra=()):
         self.batcher = batcher
+        self.token = token
         self.accounts = {label: addr(a) for label, a in accounts.items()}
         self.batches: dict[str, tuple[list[str], list[bytes]]] = {}
 
@@ -184,7 +185,7 @@ class StateReader:
             keys.append(key)
             calls.append(bytes(getattr(contract, fn).encode_input(*args)))
 
-        for fn in ("totalSupply", "totalMinted", "totalBurned", "totalWiped", "paused"):
+        for fn in ("totalSupply", "paused"):
             add(token, fn, fn)
         for label, a in self.accounts.items():
             add(token, f"balance[{label}]", "balanceOf", a)
@@ -202,6 +203,8 @@ class StateReader:
         state = {}
         for target, (keys, calls) in self.batches.items():
             state.update(zip(keys, self.batcher.readWords(target, calls)))
+        # The lifetime counters come in one view (the batcher reads only the first word of each call).
+        _, state["totalMinted"], state["totalBurned"], state["totalWiped"] = self.token.supplyCounters()
         return state
 
 
