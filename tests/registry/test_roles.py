@@ -327,3 +327,13 @@ def test_construction_requires_a_guardian(suite, project):
     init[2] = ZERO_ADDRESS
     with reverts("ZeroAddress"):
         suite.deployer.deploy(project.KGSTReserveRegistry, tuple(init))
+
+
+def test_removing_the_last_listed_auditor_and_wallet_keeps_the_others(suite, registry, auditors):
+    """Removal finds the entry wherever it sits in the list (not only at the front) and keeps the rest."""
+    last = auditors[-1]
+    suite.registry.removeAuditor(last, sender=suite.guardian)
+    assert sorted(registry.auditors()) == sorted(a.address for a in auditors[:-1])
+    wallets = list(registry.reserveWallets())
+    admin(suite, "removeReserveWallet", wallets[-1])
+    assert list(registry.reserveWallets()) == wallets[:-1]
