@@ -5,8 +5,6 @@ SHELL := /bin/bash
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
-SOLC := .solcx/solc-v$(SOLC_VERSION)
 
 # The project-local compiler folder and native node binaries, for every command run from here.
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
@@ -29,11 +27,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(SOLC) .tools/bin/anvil .deps/.installed &: node_modules/.installed tools/install-toolchain.sh tools/solc-adapter.cjs
+# The compiler adapter (.solcx), anvil and cast (.tools/bin, symlinks into node_modules) and the OpenZeppelin
+# sources (.deps), all derived from node_modules; one stamp, because symlinks carry their targets' old mtimes.
+.tools/.installed: node_modules/.installed tools/install-toolchain.sh tools/solc-adapter.cjs
 	tools/install-toolchain.sh
-	@touch $(SOLC) .deps/.installed
+	@touch $@
 
-setup: $(VENV)/.installed node_modules/.installed $(SOLC) .tools/bin/anvil .deps/.installed
+setup: $(VENV)/.installed node_modules/.installed .tools/.installed
 
 demo: setup
 	$(APE) run demo
@@ -53,3 +53,35 @@ node: setup
 
 rehearsal-node: setup
 	anvil --port 8546 --chain-id 97 --block-time 1 $(ANVIL_ARGS)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Audit gates (docs/audit.md): gas benchmark, Solidity coverage, slither with triage, mutation testing.
+AUDIT_VENV := .venv-audit
+
+# slither cannot share the Ape venv (conflicting pins): its own venv, pinned by audit/requirements-slither.txt.
+$(AUDIT_VENV)/.installed: audit/requirements-slither.txt
+	@test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	@echo '*' > $(AUDIT_VENV)/.gitignore
+	$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check -r audit/requirements-slither.txt
+	@touch $@
+
+# make bench [UPDATE=1]: gas table vs OpenZeppelin's plain ERC20; UPDATE=1 rewrites audit/gas-snapshot.json.
+bench: setup
+	$(VENV)/bin/python -m kgst.audit.gas $(if $(UPDATE),--update)
+
+# make coverage [ARGS="tests/token"]: the test suite with execution tracing -> audit/coverage.{txt,json}.
+coverage: setup
+	KGST_COVERAGE=1 $(APE) test -p kgst.audit.coverage --ignore=tests/audit -q $(ARGS)
+
+# make slither: fails on any finding missing from audit/slither-triage.json.
+slither: setup $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/python -m kgst.audit.slither_run
+
+# make mutation [SAMPLE=N] [SEED=S] [ALL=1]: -> audit/mutation-report.md (slow: minutes per mutant).
+mutation: setup
+	$(VENV)/bin/python -m kgst.audit.mutation $(if $(ALL),--all,--sample $(or $(SAMPLE),20)) $(if $(SEED),--seed $(SEED))
+
+# make invariants-long [EXAMPLES=2000] [STEPS=30]: the system invariant machine at length (~3,500 steps/minute here;
+# `make test` runs ~2,700 steps). A failure prints the seed: KGST_INVARIANT_SEED=<seed> replays it.
+invariants-long: setup
+	KGST_INVARIANT_EXAMPLES=$(or $(EXAMPLES),2000) KGST_INVARIANT_STEPS=$(or $(STEPS),30) $(APE) test tests/invariants -q

@@ -61,8 +61,8 @@ def test_the_lines_a_transfer_runs_are_hit_and_no_others(transfer_report):
     missed = uncovered(report, TOKEN)
     executed = [
         line_after(TOKEN, "function transfer(address to, uint256 value)", "_update(msg.sender, to, value);"),
-        line_after(TOKEN, "function _update(address from, address to, uint256 value)", "if (fromWord < value) revert"),
-        line_after(TOKEN, "function _update(address from, address to, uint256 value)", "if (toWord & FROZEN_FLAG != 0)"),
+        line_after(TOKEN, "function _update(address from, address to, uint256 value)", "revert ERC20InsufficientBalance(from"),
+        line_after(TOKEN, "function _update(address from, address to, uint256 value)", "revert AccountFrozen(to)"),
         line_after(TOKEN, "function _update(address from, address to, uint256 value)", "emit Transfer(from, to, value);"),
     ]
     not_executed = [
