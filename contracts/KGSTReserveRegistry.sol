@@ -256,15 +256,8 @@ contract KGSTReserveRegistry is AccessControlDefaultAdminRules, EIP712, IKGSTRes
     function removeAuditor(address auditor) external onlyAdminOrGuardian {
         if (!isAuditor[auditor]) revert NotAuditor(auditor);
         isAuditor[auditor] = false;
-        uint256 last = _auditors.length - 1;
-        for (uint256 i = 0; i <= last; ++i) {
-            if (_auditors[i] == auditor) {
-                _auditors[i] = _auditors[last];
-                _auditors.pop();
-                break;
-            }
-        }
-        emit AuditorRemoved(auditor, last, msg.sender);
+        _swapAndPop(_auditors, auditor);
+        emit AuditorRemoved(auditor, _auditors.length, msg.sender);
     }
 
     function setAuditorThreshold(uint256 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -374,14 +367,7 @@ contract KGSTReserveRegistry is AccessControlDefaultAdminRules, EIP712, IKGSTRes
     function removeReserveWallet(address wallet) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bytes(reserveWalletLabel[wallet]).length == 0) revert ReserveWalletNotListed(wallet);
         delete reserveWalletLabel[wallet];
-        uint256 last = _reserveWallets.length - 1;
-        for (uint256 i = 0; i <= last; ++i) {
-            if (_reserveWallets[i] == wallet) {
-                _reserveWallets[i] = _reserveWallets[last];
-                _reserveWallets.pop();
-                break;
-            }
-        }
+        _swapAndPop(_reserveWallets, wallet);
         emit ReserveWalletRemoved(wallet);
     }
 
@@ -452,6 +438,15 @@ contract KGSTReserveRegistry is AccessControlDefaultAdminRules, EIP712, IKGSTRes
         isAuditor[auditor] = true;
         _auditors.push(auditor);
         emit AuditorAdded(auditor, _auditors.length);
+    }
+
+    /// @dev Removes `item` by moving the last element into its slot. Callers have checked that `item` is
+    ///      listed, so the scan always stops on it.
+    function _swapAndPop(address[] storage list, address item) private {
+        uint256 i;
+        while (list[i] != item) ++i;
+        list[i] = list[list.length - 1];
+        list.pop();
     }
 
     function _setThreshold(uint256 threshold) private {
