@@ -39,7 +39,7 @@ demo: setup
 	$(APE) run demo
 
 test: setup
-	$(APE) test
+	$(APE) test $(ARGS)
 
 clean:
 	rm -rf .build contracts/.cache .solcx .tools .deps
