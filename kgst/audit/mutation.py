@@ -213,16 +213,16 @@ def _runtime_codes(root: Path, file: str, text: str | None) -> dict[str, bytes]:
     return codes
 
 
-def compile_check(m: Mutant, root: Path = ROOT) -> str | None:
-    """'invalid', 'equivalent', or None (a real mutant)."""
+def compile_check(m: Mutant, root: Path = ROOT) -> tuple[str | None, dict[str, bytes]]:
+    """('invalid' | 'equivalent' | None for a real mutant, the mutant's runtime codes without metadata)."""
     if m.file not in _original_code:
         _original_code[m.file] = _runtime_codes(root, m.file, None)
     text = m.apply((root / m.file).read_text(encoding="utf8"))
     try:
         codes = _runtime_codes(root, m.file, text)
     except solc.CompileError:
-        return "invalid"
-    return "equivalent" if codes == _original_code[m.file] else None
+        return "invalid", {}
+    return ("equivalent" if codes == _original_code[m.file] else None), codes
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -235,9 +235,10 @@ LINKED = (".deps", "node_modules", ".solcx", ".tools")
 
 
 def prepare_workspace() -> Path:
-    """A copy of the project (as it is now) to mutate; Ape's build cache inside it survives between runs."""
+    """A copy of the project (as it is now) to mutate, with an empty Ape build cache (see _forget_source)."""
     work = WORK / "project"
     work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work / ".build", ignore_errors=True)
     for name in COPIED:
         src, dst = ROOT / name, work / name
         if dst.is_dir() and not dst.is_symlink():
@@ -316,9 +317,41 @@ def baseline(work: Path, results: dict) -> dict[str, list[str]]:
     return failing
 
 
+def _manifest(work: Path) -> Path:
+    return work / ".build" / "__local__.json"
+
+
+def _forget_source(work: Path, file: str) -> None:
+    """Makes Ape recompile `file` on its next run.
+
+    Ape decides what to recompile by comparing each source with the content its manifest recorded, but it records
+    the content of every source whenever it compiles any of them. Restoring a mutated file and then compiling
+    another would leave the mutant's bytecode under the original's content, and a later run would test the
+    mutant while believing it tests the original. Dropping the file's entry makes Ape treat it as new.
+    """
+    path = _manifest(work)
+    if not path.exists():
+        return
+    manifest = json.loads(path.read_text())
+    if (manifest.get("sources") or {}).pop(file, None) is not None:
+        path.write_text(json.dumps(manifest))
+
+
+def _built_codes(work: Path, names) -> dict[str, bytes]:
+    """Runtime code (without metadata) that Ape built in the copy for these contracts."""
+    path = _manifest(work)
+    types = (json.loads(path.read_text()).get("contractTypes") or {}) if path.exists() else {}
+    codes = {}
+    for name in names:
+        code = ((types.get(name) or {}).get("runtimeBytecode") or {}).get("bytecode") or "0x"
+        obj = bytes.fromhex(code.removeprefix("0x"))
+        codes[name] = obj[: solc.code_length_without_metadata(obj)]
+    return codes
+
+
 def run_mutant(work: Path, m: Mutant, failing_before: list[str]) -> dict:
     started = time.time()
-    verdict = compile_check(m, work)
+    verdict, mutant_codes = compile_check(m, work)
     if verdict:
         return {"status": verdict, "seconds": round(time.time() - started, 1)}
     target = work / m.file
@@ -326,9 +359,14 @@ def run_mutant(work: Path, m: Mutant, failing_before: list[str]) -> dict:
     target.write_text(m.apply(original), encoding="utf8")
     try:
         status, seconds, failing, tail = run_tests(work, TARGETS[m.file]["tests"], deselect=failing_before)
+        # The verdict counts only if the tests ran on the mutant's own bytecode.
+        tested_the_mutant = _built_codes(work, mutant_codes) == mutant_codes
     finally:
         target.write_text(original, encoding="utf8")
+        _forget_source(work, m.file)
     outcome = {"passed": "survived", "failed": "killed", "timeout": "killed (timeout)", "error": "error"}[status]
+    if not tested_the_mutant:
+        outcome, tail = "error", "the tests ran on bytecode that is not the mutant's (stale build)\n" + tail
     result = {"status": outcome, "seconds": round(time.time() - started, 1), "killed_by": failing[:3]}
     if outcome == "error":
         result["output"] = tail[-1500:]
