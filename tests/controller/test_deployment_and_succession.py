@@ -58,9 +58,12 @@ def test_the_constructor_refuses_unsafe_parameters(s, project, change, error):
         s.accounts[DEPLOYER].deploy(project.KGSTIssuanceController, init_params(s, change=change))
 
 
-def test_a_batch_count_beyond_uint32_is_refused(s):
+def test_a_batch_count_beyond_uint32_is_refused_and_the_largest_uint32_is_not(s):
     with reverts("InvalidConfig"):
         s.controller.requestBatchMint(fresh_ref("ROOT"), 2**32, som(10), sender=s.minter)
+    root = fresh_ref("ROOT")
+    s.controller.requestBatchMint(root, 2**32 - 1, som(10), sender=s.minter)
+    assert s.controller.getRequest(root).entryCount == 2**32 - 1
 
 
 def test_a_zero_amount_batch_entry_is_refused_before_any_proof_is_checked(s):

@@ -102,16 +102,22 @@ def test_execution_is_permissionless_once_approved(s):
 
 
 def test_only_minters_open_requests(s):
-    for account in (s.approvers[0], s.guardian, s.desk, s.holders[0], s.deployer):
+    for account in (s.approvers[0], s.guardian, s.desk, s.holders[0], s.deployer, s.governance):
         with unauthorized(account, MINTER_ROLE):
             s.controller.requestMint(s.holders[0], som(1), fresh_ref(), sender=account)
+        with unauthorized(account, MINTER_ROLE):
+            s.controller.requestBatchMint(fresh_ref("ROOT"), 2, som(2), sender=account)
 
 
 def test_only_approvers_approve(s):
     ref, _ = open_request(s, s.holders[0], som(1))
+    root = fresh_ref("ROOT")
+    s.controller.requestBatchMint(root, 2, som(2), sender=s.minter)
     for account in (s.minters[1], s.guardian, s.desk, s.holders[0], s.deployer, s.governance):
         with unauthorized(account, APPROVER_ROLE):
             s.controller.approveMint(ref, s.holders[0], som(1), sender=account)
+        with unauthorized(account, APPROVER_ROLE):
+            s.controller.approveBatchMint(root, 2, som(2), sender=account)
 
 
 # --- the deposit reference is single-use forever ------------------------------------------------------------------
