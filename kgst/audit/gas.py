@@ -30,6 +30,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from kgst.attestation import Attestation, report_hash_of, sign_with_key
+from kgst.eip712 import typed_data
 from kgst.merkle import BatchMerkleTree
 from kgst.permit import TOKEN_NAME, TOKEN_VERSION, sign_permit
 from kgst.refs import case_ref, deposit_ref, payout_ref
@@ -150,31 +151,22 @@ def _addr(x) -> str:
     return to_checksum_address(getattr(x, "address", x))
 
 
+AUTHORIZATION_FIELDS = [
+    {"name": "from", "type": "address"},
+    {"name": "to", "type": "address"},
+    {"name": "value", "type": "uint256"},
+    {"name": "validAfter", "type": "uint256"},
+    {"name": "validBefore", "type": "uint256"},
+    {"name": "nonce", "type": "bytes32"},
+]
+
+
 def _sign_authorization(private_key, *, primary: str, token: str, chain_id: int, from_, to, value: int, valid_after: int,
                         valid_before: int, nonce: bytes) -> tuple[int, bytes, bytes]:
-    fields = [
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "validAfter", "type": "uint256"},
-        {"name": "validBefore", "type": "uint256"},
-        {"name": "nonce", "type": "bytes32"},
-    ]
-    data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            primary: fields,
-        },
-        "primaryType": primary,
-        "domain": {"name": TOKEN_NAME, "version": TOKEN_VERSION, "chainId": chain_id, "verifyingContract": _addr(token)},
-        "message": {"from": _addr(from_), "to": _addr(to), "value": value, "validAfter": valid_after,
-                    "validBefore": valid_before, "nonce": nonce},
-    }
+    message = {"from": _addr(from_), "to": _addr(to), "value": value, "validAfter": valid_after,
+               "validBefore": valid_before, "nonce": nonce}
+    data = typed_data(name=TOKEN_NAME, version=TOKEN_VERSION, chain_id=chain_id, contract=_addr(token), primary=primary,
+                      fields=AUTHORIZATION_FIELDS, message=message)
     signed = Account.sign_message(encode_typed_data(full_message=data), private_key)
     return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
