@@ -324,13 +324,17 @@ class Model:
         return None
 
     def approve_mint_error(self, approver: str, ref: bytes, recipient: str, amount: int, now: int):
+        return self._approval_error(approver, ref, now, SINGLE, lambda r: (r.recipient, r.amount) == (recipient, amount))
+
+    def _approval_error(self, approver: str, ref: bytes, now: int, kind: int, restates_the_request):
+        """approveMint / approveBatchMint: the approver re-states what it approves (`restates_the_request(r)`)."""
         if approver not in self.approvers:
             return unauthorized(approver, APPROVER_ROLE)
-        err = self.pending_error(ref, now)
+        err = self.pending_error(ref, now, kind)
         if err:
             return err
         r = self.requests[ref]
-        if r.recipient != recipient or r.amount != amount:
+        if not restates_the_request(r):
             return E("ApprovalMismatch", ref)
         if approver == r.requester:
             return E("RequesterCannotApprove", ref)
@@ -357,19 +361,7 @@ class Model:
         return None
 
     def approve_batch_error(self, approver: str, root: bytes, entry_count: int, total: int, now: int):
-        if approver not in self.approvers:
-            return unauthorized(approver, APPROVER_ROLE)
-        err = self.pending_error(root, now, BATCH)
-        if err:
-            return err
-        r = self.requests[root]
-        if r.entry_count != entry_count or r.amount != total:
-            return E("ApprovalMismatch", root)
-        if approver == r.requester:
-            return E("RequesterCannotApprove", root)
-        if approver in r.approvals:
-            return E("AlreadyApproved", root, approver)
-        return None
+        return self._approval_error(approver, root, now, BATCH, lambda r: (r.entry_count, r.amount) == (entry_count, total))
 
     def batch_chunk_error(self, root: bytes, entries: list, proof_valid: bool, now: int):
         """executeBatchChunk: request and approvals, each entry (recipient, whole tiyin, unused reference, in order),
