@@ -715,6 +715,19 @@ def summary(report: dict[str, dict]) -> dict:
     }
 
 
+# Per file, in this order: (report key, heading, how each entry is shown after its line number).
+REPORT_SECTIONS = (
+    ("uncovered_functions", "functions never executed:", "{function}"),
+    ("uncovered_lines", "lines never executed:", "{text}"),
+    ("partial_branches", "branches not seen both ways:", "[{seen}] {text}"),
+    ("partial_conditions", "short-circuit conditions not seen both ways:", "[{seen}] {text}"),
+    ("branches_without_jumpi", "(not counted: branches whose conditional jump the optimizer merged into another or removed)",
+     "{kind}: {text}"),
+    ("statements_without_code", "(not counted: statements with no instructions of their own, merged by the optimizer or free)",
+     "{kind}: {text}"),
+)
+
+
 def render_text(report: dict[str, dict], meta: dict) -> str:
     out = []
     out.append("KGST Solidity coverage (from executed instructions; see docs/audit.md)")
@@ -736,29 +749,14 @@ def render_text(report: dict[str, dict], meta: dict) -> str:
     out.append(f"{'token + controller + registry':<48} {cell(t['lines']):>16} {cell(t['functions']):>16} {cell(t['branches']):>16} {cell(t['conditions']):>16}")
     out.append("targets (issue): lines 100 %, functions 100 %, branches >= 98 % for token, controller, registry")
     for name, r in report.items():
-        if not any(r[k] for k in ("uncovered_lines", "uncovered_functions", "partial_branches", "partial_conditions",
-                                  "branches_without_jumpi", "statements_without_code")):
+        if not any(r[key] for key, _, _ in REPORT_SECTIONS):
             continue
         out.append("")
         out.append(f"== {name}")
-        if r["uncovered_functions"]:
-            out.append("  functions never executed:")
-            out += [f"    {x['line']:>4}  {x['function']}" for x in r["uncovered_functions"]]
-        if r["uncovered_lines"]:
-            out.append("  lines never executed:")
-            out += [f"    {x['line']:>4}  {x['text']}" for x in r["uncovered_lines"]]
-        if r["partial_branches"]:
-            out.append("  branches not seen both ways:")
-            out += [f"    {x['line']:>4}  [{x['seen']}] {x['text']}" for x in r["partial_branches"]]
-        if r["partial_conditions"]:
-            out.append("  short-circuit conditions not seen both ways:")
-            out += [f"    {x['line']:>4}  [{x['seen']}] {x['text']}" for x in r["partial_conditions"]]
-        if r["branches_without_jumpi"]:
-            out.append("  (not counted: branches whose conditional jump the optimizer merged into another or removed)")
-            out += [f"    {x['line']:>4}  {x['kind']}: {x['text']}" for x in r["branches_without_jumpi"]]
-        if r["statements_without_code"]:
-            out.append("  (not counted: statements with no instructions of their own, merged by the optimizer or free)")
-            out += [f"    {x['line']:>4}  {x['kind']}: {x['text']}" for x in r["statements_without_code"]]
+        for key, heading, detail in REPORT_SECTIONS:
+            if r[key]:
+                out.append(f"  {heading}")
+                out += [f"    {x['line']:>4}  " + detail.format(**x) for x in r[key]]
     return "\n".join(out) + "\n"
 
 
