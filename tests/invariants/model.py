@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from eth_utils import keccak
 
+from tests.controller.helpers import WindowModel as Window  # the same rolling-window rule the controller tests use
 from tests.invariants.harness import MAX_UINT, TIYIN, ZERO, E
 
 PENDING, EXECUTED, CANCELLED, EXPIRED = 1, 2, 3, 4
@@ -55,27 +56,6 @@ class Request:
     entry_count: int = 0  # batch only
     executed_count: int = 0
     executed_amount: int = 0
-
-
-class Window:
-    """The controller's rolling window (`_useWindow`): fixed windows of `seconds`; at time t in window k the usage
-    is that of window k-1 plus window k so far, and a mint fits if usage + amount <= limit."""
-
-    def __init__(self, limit: int, seconds: int):
-        self.limit = limit
-        self.seconds = seconds
-        self.usage: dict[int, int] = {}
-
-    def used(self, t: int) -> int:
-        k = t // self.seconds
-        return self.usage.get(k - 1, 0) + self.usage.get(k, 0)
-
-    def available(self, t: int) -> int:
-        return max(self.limit - self.used(t), 0)
-
-    def record(self, t: int, amount: int) -> None:
-        k = t // self.seconds
-        self.usage[k] = self.usage.get(k, 0) + amount
 
 
 class Model:
